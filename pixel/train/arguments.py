@@ -60,8 +60,8 @@ class ModelArguments:
             "else 'bigrams' (PIXEL-M4)."
         },
     )
-    rendering_backend: str = field(
-        default="pangocairo",
+    rendering_backend: str | None = field(
+        default=None,
         metadata={
             "help": "Accepted for compatibility with the published scripts: 'pangocairo' and 'bigrams' both mean "
             "the Pango renderer with --rendering_strategy (default bigrams). In the published run_sib_bigrams.py "
@@ -92,6 +92,8 @@ class ModelArguments:
     )
 
     def __post_init__(self) -> None:
+        if self.rendering_backend is None:
+            return
         self.rendering_backend = self.rendering_backend.lower()
         if self.rendering_backend not in RENDERING_BACKENDS:
             raise ValueError(
@@ -358,11 +360,16 @@ def _values_from_argv(parser: HfArgumentParser, argv: list[str]) -> dict[str, An
 
 
 def parse_finetune_args(
-    argv: list[str], *, metric_for_best_model: str | None = None, prog: str | None = None
+    argv: list[str],
+    *,
+    metric_for_best_model: str | None = None,
+    greater_is_better: bool | None = None,
+    prog: str | None = None,
 ) -> tuple[ModelArguments, DataTrainingArguments, PIXELTrainingArguments]:
     """Parse ``argv`` (or a single ``.json`` file of arguments) into the three dataclasses.
 
-    ``metric_for_best_model`` is the task's default (e.g. ``"las"``), used when the flag is not given.
+    ``metric_for_best_model`` and ``greater_is_better`` are the task's defaults (e.g. ``"las"``, True), used when
+    ``--metric_for_best_model`` is not given.
     An unknown flag exits with an argparse error that names it.
     """
     parser = build_parser()
@@ -372,6 +379,8 @@ def parse_finetune_args(
     _apply_legacy(values)
     if values.get("metric_for_best_model") is None and metric_for_best_model is not None:
         values["metric_for_best_model"] = f"eval_{metric_for_best_model}"
+        if values.get("greater_is_better") is None:
+            values["greater_is_better"] = greater_is_better
     _bf16_fallback(values)
     # Our datasets yield exactly the model's inputs; the parser also needs word_starts, which no signature names.
     values["remove_unused_columns"] = False

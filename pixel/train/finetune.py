@@ -1,0 +1,325 @@
+"""``pixel finetune TASK``: one finetuning pipeline for every task, on the Hugging Face ``Trainer``.
+
+The task (``pixel.tasks``) supplies reading, encoding, metrics and prediction files; this module supplies the
+glue: arguments, renderer and model loading, the ``Trainer`` with early stopping and best-model selection,
+checkpoint resumption, and the ``{train,eval,test}_results.json`` / ``all_results.json`` files of the HF scripts.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pixel.train.arguments import (
+    DataTrainingArguments,
+    ModelArguments,
+    PIXELTrainingArguments,
+    parse_finetune_args,
+)
+
+__all__ = ["PREDICTION_SUFFIX", "finetune", "load_renderer", "main"]
+
+logger = logging.getLogger(__name__)
+
+RENDERER_CONFIG = "text_renderer_config.json"
+# Prediction file suffix per task (the task's writer decides the content).
+PREDICTION_SUFFIX = {"ud": "conllu", "pos": "conllu", "ner": "conll", "qa": "json"}
+SPLIT_PREFIX = {"train": "train", "dev": "eval", "test": "test"}
+
+_USAGE = """usage: pixel finetune TASK --model_name_or_path PATH --data_dir DIR [options]
+
+TASK is one of: {tasks}
+Options are HF TrainingArguments flags plus the PIXEL ones; run 'pixel finetune TASK --help' for the full list."""
+
+
+@dataclass
+class _Split:
+    name: str  # "train" | "dev" | "test"
+    path: Path
+    examples: list[Any]
+    dataset: Any
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
+    """``pixel finetune TASK [flags]``; returns the exit code (errors on bad input are one line, no traceback)."""
+    from pixel.tasks.base import TASK_NAMES
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_USAGE.format(tasks=", ".join(TASK_NAMES)))
+        return 0 if argv else 2
+    task_name, rest = argv[0], argv[1:]
+    if task_name not in TASK_NAMES:
+        print(
+            f"pixel finetune: unknown task {task_name!r}\n\n{_USAGE.format(tasks=', '.join(TASK_NAMES))}",
+            file=sys.stderr,
+        )
+        return 2
+    prog = prog or f"pixel finetune {task_name}"
+    try:
+        finetune(task_name, rest, prog=prog)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def finetune(task_name: str, argv: list[str], *, prog: str | None = None) -> dict[str, float]:
+    """Run one finetuning job from command-line flags; returns every metric written to ``all_results.json``."""
+    from pixel.tasks import get_task
+
+    task = get_task(task_name)
+    model_args, data_args, training_args = parse_finetune_args(
+        argv,
+        metric_for_best_model=task.metric_for_best_model,
+        greater_is_better=task.greater_is_better,
+        prog=prog or f"pixel finetune {task_name}",
+    )
+    _setup_logging(training_args)
+    max_seq_length = data_args.max_seq_length or task.default_max_seq_length
+    paths = _resolve_splits(task, data_args, training_args)  # fails before any model is loaded
+    last_checkpoint = _last_checkpoint(training_args)
+
+    from transformers import set_seed
+
+    set_seed(training_args.seed)
+    renderer = load_renderer(model_args, max_seq_length, task_name=task_name)
+    labels = task.labels(data_args.resolved_data_dir(), Path(data_args.labels) if data_args.labels else None)
+    splits = _load_splits(task, paths, data_args, renderer, labels, max_seq_length)
+    model = _load_model(task, model_args, labels, max_seq_length)
+    trainer = _build_trainer(task, model, renderer, training_args, splits)
+    return _run(task, trainer, training_args, splits, labels, last_checkpoint)
+
+
+def _setup_logging(training_args: PIXELTrainingArguments) -> None:
+    import transformers
+
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S", level=logging.INFO
+    )
+    transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
+
+
+def _resolve_splits(
+    task: Any, data_args: DataTrainingArguments, training_args: PIXELTrainingArguments
+) -> dict:
+    """split -> file for every split the run needs; a missing one raises FileNotFoundError naming the file."""
+    needed = []
+    if training_args.do_train:
+        needed.append("train")
+    if training_args.do_eval or training_args.eval_strategy != "no":
+        needed.append("dev")
+    if training_args.do_predict:
+        needed.append("test")
+    if not needed:
+        raise ValueError("nothing to do: pass at least one of --do_train, --do_eval, --do_predict")
+    data_dir = data_args.resolved_data_dir()
+    paths = {}
+    for split in needed:
+        explicit = data_args.split_file(split)
+        if explicit is not None:
+            if not explicit.exists():
+                raise FileNotFoundError(f"{split} file {explicit} does not exist")
+            paths[split] = explicit
+        elif data_dir is None:
+            raise ValueError(f"--data_dir (or an explicit --{split}_file) is needed for the {split} split")
+        else:
+            paths[split] = task.find_split(data_dir, split)
+    return paths
+
+
+def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:
+    """The checkpoint to resume from: an explicit --resume_from_checkpoint, else the newest in output_dir."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if training_args.resume_from_checkpoint is not None:
+        return training_args.resume_from_checkpoint
+    output_dir = Path(training_args.output_dir)
+    if not (training_args.do_train and output_dir.is_dir()) or training_args.overwrite_output_dir:
+        return None
+    last = get_last_checkpoint(str(output_dir))
+    if last is None and any(p.name != "runs" for p in output_dir.iterdir()):
+        raise ValueError(
+            f"output directory {output_dir} already exists, is not empty and holds no checkpoint; "
+            "pass --overwrite_output_dir to train into it anyway"
+        )
+    if last is not None:
+        logger.info("resuming from checkpoint %s (pass --overwrite_output_dir to start from scratch)", last)
+    return last
+
+
+def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name: str = "") -> Any:
+    """The renderer saved with the model (``text_renderer_config.json``), else the default, sized to the task.
+
+    ``--rendering_backend`` is accepted for compatibility only: 'pangocairo' and 'bigrams' both mean the Pango
+    renderer with ``--rendering_strategy`` (default: the saved one, else bigrams). The published SIB script
+    mapped 'pangocairo' to the *continuous* renderer; we warn instead of silently switching strategy.
+    """
+    from pixel.render import PangoCairoTextRenderer
+
+    if model_args.rendering_backend == "pangocairo" and task_name in (
+        "sib",
+        "classification",
+        "pair_classification",
+    ):
+        logger.warning(
+            "--rendering_backend=pangocairo: the published run_sib_bigrams.py used the continuous renderer for "
+            "this value; we keep the model's own strategy (pass --rendering_strategy=continuous to change it)"
+        )
+    overrides: dict[str, Any] = {"rgb": model_args.render_rgb}
+    if model_args.fallback_fonts_dir:
+        overrides["fallback_fonts_dir"] = model_args.fallback_fonts_dir
+    if model_args.rendering_strategy:
+        overrides["rendering_strategy"] = model_args.rendering_strategy
+    source = model_args.processor_name or model_args.model_name_or_path
+    if Path(source).is_dir() and not (Path(source) / RENDERER_CONFIG).exists():
+        logger.warning("%s has no %s: using the default renderer", source, RENDERER_CONFIG)
+        renderer = PangoCairoTextRenderer(**overrides)
+    else:
+        renderer = PangoCairoTextRenderer.from_pretrained(source, **overrides)
+    renderer.max_seq_length = max_seq_length
+    return renderer
+
+
+def _load_splits(
+    task: Any,
+    paths: dict[str, Path],
+    data_args: DataTrainingArguments,
+    renderer: Any,
+    labels: list[str],
+    length: int,
+) -> dict[str, _Split]:
+    limits = {
+        "train": data_args.max_train_samples,
+        "dev": data_args.max_eval_samples,
+        "test": data_args.max_predict_samples,
+    }
+    splits = {}
+    for name, path in paths.items():
+        examples = task.read(path)
+        if limits[name] is not None:
+            examples = examples[: limits[name]]
+        if not examples:
+            raise ValueError(f"{path}: no examples in the {name} split")
+        logger.info("%s split: %d examples from %s", name, len(examples), path)
+        splits[name] = _Split(name, path, examples, task.dataset(examples, renderer, labels, length))
+    return splits
+
+
+def _config_overrides(text: str | None) -> dict[str, Any]:
+    """'a=1,b=x' -> {'a': 1, 'b': 'x'} (values parsed as JSON where possible)."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--config_overrides: {item!r} is not key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_seq_length: int) -> Any:
+    """``from_pretrained`` into the task's head (decoder weights of a pretraining checkpoint are dropped)."""
+    from pixel.model import resize_model_embeddings
+
+    kwargs = dict(task.model_kwargs(labels))
+    if "pooling_mode" in kwargs:
+        kwargs["pooling_mode"] = model_args.pooling_mode
+    if "add_layer_norm" in kwargs:
+        kwargs["add_layer_norm"] = model_args.pooler_add_layer_norm
+    kwargs.update(
+        hidden_dropout_prob=model_args.dropout_prob, attention_probs_dropout_prob=model_args.dropout_prob
+    )
+    kwargs.update(_config_overrides(model_args.config_overrides))
+    hub = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision}
+    if model_args.use_auth_token:
+        hub["token"] = model_args.use_auth_token
+    if model_args.config_name:
+        from pixel.model import PIXELConfig
+
+        config_keys = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("pooling_mode", "add_layer_norm")}
+        kwargs["config"] = PIXELConfig.from_pretrained(model_args.config_name, **config_keys, **hub)
+    model = task.model_class.from_pretrained(model_args.model_name_or_path, **kwargs, **hub)
+    resize_model_embeddings(model, max_seq_length)
+    model.config.finetuning_task = task.name  # lets `pixel predict` find the task again
+    return model
+
+
+def _build_trainer(
+    task: Any, model: Any, renderer: Any, training_args: PIXELTrainingArguments, splits: dict[str, _Split]
+) -> Any:
+    from transformers import EarlyStoppingCallback, Trainer
+    from transformers.utils import find_labels
+
+    if not training_args.label_names:
+        training_args.label_names = find_labels(type(model))  # e.g. arc_labels, rel_labels for the parser
+    callbacks = []
+    if training_args.early_stopping and training_args.do_train:
+        if training_args.eval_strategy == "no":
+            logger.warning("early stopping needs --eval_strategy steps|epoch; training without it")
+        else:
+            callbacks.append(
+                EarlyStoppingCallback(early_stopping_patience=training_args.early_stopping_patience)
+            )
+    dev = splits.get("dev")
+    return Trainer(
+        model=model,
+        args=training_args,
+        data_collator=task.collate,
+        train_dataset=splits["train"].dataset if "train" in splits else None,
+        eval_dataset=dev.dataset if dev else None,
+        processing_class=renderer,  # saved beside the model in every checkpoint and in output_dir
+        compute_metrics=task.metrics_for(dev.dataset) if dev else task.compute_metrics,
+        preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,
+        callbacks=callbacks,
+    )
+
+
+def _run(
+    task: Any,
+    trainer: Any,
+    training_args: PIXELTrainingArguments,
+    splits: dict[str, _Split],
+    labels: list[str],
+    last_checkpoint: str | None,
+) -> dict[str, float]:
+    output_dir = Path(training_args.output_dir)
+    results: dict[str, float] = {}
+    if training_args.do_train:
+        train = trainer.train(resume_from_checkpoint=last_checkpoint)
+        trainer.save_model()  # the best model if --load_best_model_at_end, with the renderer
+        metrics = dict(train.metrics, train_samples=len(splits["train"].examples))
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
+        trainer.save_state()
+        results.update(metrics)
+    for name in ("dev", "test"):
+        if name == "dev" and not training_args.do_eval:
+            continue
+        if name not in splits:
+            continue
+        prefix = SPLIT_PREFIX[name]
+        split = splits[name]
+        trainer.compute_metrics = task.metrics_for(split.dataset)
+        output = trainer.predict(split.dataset, metric_key_prefix=prefix)
+        metrics = dict(output.metrics)
+        metrics[f"{prefix}_samples"] = len(split.examples)
+        report = getattr(split.dataset, "truncation_report", None)
+        if report is not None:
+            metrics.update(report(progress=False).as_metrics(f"{prefix}_truncation_"))
+        trainer.log_metrics(prefix, metrics)
+        trainer.save_metrics(prefix, metrics)
+        results.update(metrics)
+        if name == "test" or training_args.log_predictions:
+            path = output_dir / f"{prefix}_predictions.{PREDICTION_SUFFIX.get(task.name, 'tsv')}"
+            if trainer.is_world_process_zero():
+                task.write_predictions(split.examples, output.predictions, labels, path)
+                logger.info("wrote %s predictions to %s", name, path)
+    return results
