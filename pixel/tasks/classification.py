@@ -1,0 +1,346 @@
+"""Sequence classification: SIB-200 (`sib`), generic single texts (`classification`) and pairs (`pair_classification`).
+
+Data: `{split}.tsv|csv|json|jsonl` files in `data_dir` (dev may be `validation.*`), or an HF `DatasetDict` folder
+saved with `save_to_disk`. SIB-200 is the TSV flavour with `index_id`, `category`, `text` and a `labels.txt`.
+Pairs are rendered with the renderer's pair input (text_a, black separator patch, text_b). Regression
+(`regression=True`, one output, MSE) reports Pearson/Spearman; classification reports accuracy and macro-F1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pixel.tasks.base import RenderedDataset, Task, check_renderer, render_features, split_file
+
+__all__ = [
+    "ClassificationTask",
+    "TextEncoder",
+    "TextExample",
+    "classification_metrics",
+    "classification_task",
+    "glue_strip_spaces",
+    "pair_classification_task",
+    "read_examples",
+    "regression_metrics",
+    "sib_task",
+]
+
+_SPLIT_PATTERNS = {
+    "train": ("train.tsv", "train.csv", "train.jsonl", "train.json"),
+    "dev": tuple(f"{n}.{e}" for n in ("dev", "validation", "valid") for e in ("tsv", "csv", "jsonl", "json")),
+    "test": ("test.tsv", "test.csv", "test.jsonl", "test.json"),
+}
+_HF_SPLITS = {"train": ("train",), "dev": ("validation", "dev", "valid"), "test": ("test",)}
+_SINGLE_COLUMNS = ("text", "sentence", "content")
+_PAIR_COLUMNS = (
+    ("premise", "hypothesis"),
+    ("sentence1", "sentence2"),
+    ("question", "sentence"),
+    ("question1", "question2"),
+    ("text_a", "text_b"),
+    ("text1", "text2"),
+)
+# Spaces the GLUE-style tokenised text has around punctuation, removed as the published `glue_strip_spaces` does.
+_STRIP = (
+    (" ,", ","), (" .", "."), (" !", "!"), (" ?", "?"), (" #", "#"), (" /", "/"), (' "', '"'), ('" ', '"'),
+    (" '", "'"), ("' ", "'"), (" n't", "n't"), ("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]"),
+)  # fmt: skip
+
+
+def glue_strip_spaces(text: str) -> str:
+    for old, new in _STRIP:
+        text = text.replace(old, new)
+    return text
+
+
+@dataclass
+class TextExample:
+    """One text (or text pair) with its label as a string (class name or number); None when predicting."""
+
+    text: str | tuple[str, str]
+    label: str | None = None
+    id: str = ""
+    source: str = ""
+    line: int = 0
+
+    def where(self) -> str:
+        return f"{self.source}:{self.line}" if self.line else (self.source or "<input>")
+
+
+def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """(header, [(line, row)]) of a TSV/CSV/JSON/JSONL file or an HF dataset folder."""
+    if path.is_dir():
+        import datasets
+
+        dataset = datasets.load_from_disk(str(path))
+        return list(dataset.column_names), [(i + 1, row) for i, row in enumerate(dataset)]
+    suffix = path.suffix.lower()
+    if suffix in (".tsv", ".csv"):
+        with open(path, encoding="utf-8", newline="") as f:
+            # TSV fields are not quoted (SIB-200 texts contain bare quotes); CSV follows RFC 4180.
+            reader = (
+                csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if suffix == ".tsv" else csv.reader(f)
+            )
+            header = next(reader, [])
+            rows = []
+            for values in reader:
+                if not values:
+                    continue
+                if len(values) != len(header):
+                    raise ValueError(
+                        f"{path}:{reader.line_num}: {len(values)} fields, but the header has {len(header)}"
+                    )
+                rows.append((reader.line_num, dict(zip(header, values, strict=True))))
+        return header, rows
+    if suffix == ".jsonl":
+        with open(path, encoding="utf-8") as f:
+            rows = [(n, json.loads(line)) for n, line in enumerate(f, start=1) if line.strip()]
+    elif suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data = data.get("data", data) if isinstance(data, dict) else data
+        rows = [(i + 1, row) for i, row in enumerate(data)]
+    else:
+        raise ValueError(
+            f"{path}: unsupported file type {suffix!r} (use .tsv, .csv, .json, .jsonl or a dataset folder)"
+        )
+    header = list(dict.fromkeys(key for _, row in rows for key in row))
+    return header, rows
+
+
+def _text_columns(path: Path, header: list[str], wanted: Sequence[str] | None, pair: bool) -> tuple[str, ...]:
+    if wanted is not None:
+        columns = tuple(wanted)
+    else:
+        options = _PAIR_COLUMNS if pair else tuple((c,) for c in _SINGLE_COLUMNS)
+        columns = next((o for o in options if all(c in header for c in o)), options[0])
+    return columns
+
+
+def read_examples(
+    path: Path,
+    text_columns: Sequence[str] | None = None,
+    label_column: str | None = "label",
+    id_column: str | None = None,
+    pair: bool = False,
+    strip_spaces: bool = False,
+) -> list[TextExample]:
+    """Examples of one split; a missing column raises ValueError naming the file and its header."""
+    path = Path(path)
+    header, rows = _rows(path)
+    columns = _text_columns(path, header, text_columns, pair)
+    needed = [*columns, *(c for c in (label_column, id_column) if c)]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; the header is {header}")
+    examples = []
+    for line, row in rows:
+        texts = tuple(str(row[c]) for c in columns)
+        if strip_spaces:
+            texts = tuple(glue_strip_spaces(t) for t in texts)
+        label = row.get(label_column) if label_column else None
+        examples.append(
+            TextExample(
+                text=texts if len(texts) > 1 else texts[0],
+                label=None if label is None else str(label),
+                id=str(row[id_column]) if id_column else str(line),
+                source=str(path),
+                line=line,
+            )
+        )
+    return examples
+
+
+@dataclass
+class TextEncoder:
+    """Renders a text (or pair) to `pixel_values [3, 16, 16L]`, `attention_mask [L]` and `labels []`."""
+
+    renderer: Any
+    label2id: dict[str, int] | None  # None: regression (float labels)
+    max_seq_length: int
+
+    def __post_init__(self) -> None:
+        check_renderer(self.renderer, self.max_seq_length)
+
+    def __call__(self, example: TextExample) -> dict[str, torch.Tensor]:
+        features = render_features(self.renderer(example.text), self.max_seq_length)
+        if example.label is not None:
+            if self.label2id is None:
+                features["labels"] = torch.tensor(float(example.label), dtype=torch.float32)
+            else:
+                features["labels"] = torch.tensor(self.label2id[example.label], dtype=torch.long)
+        return features
+
+
+def classification_metrics(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+    """Accuracy and macro-F1 (scikit-learn), as fractions."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": float(accuracy_score(gold, predicted)),
+        "f1": float(f1_score(gold, predicted, average="macro", zero_division=0)),
+    }
+
+
+def regression_metrics(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+    """Pearson and Spearman correlation (scipy) and the mean squared error."""
+    from scipy.stats import pearsonr, spearmanr
+
+    predicted, gold = np.asarray(predicted, dtype=np.float64), np.asarray(gold, dtype=np.float64)
+    return {
+        "pearson": float(pearsonr(predicted, gold)[0]),
+        "spearmanr": float(spearmanr(predicted, gold)[0]),
+        "mse": float(np.mean((predicted - gold) ** 2)),
+    }
+
+
+@dataclass
+class ClassificationTask(Task):
+    """Sequence (pair) classification or regression with `PIXELForSequenceClassification`."""
+
+    name: str = "classification"
+    model_class_name: str = "PIXELForSequenceClassification"
+    metric_for_best_model: str = "accuracy"
+    default_max_seq_length: int = 256
+    text_columns: tuple[str, ...] | None = (
+        None  # None: "text"/"sentence", or a known pair such as premise/hypothesis
+    )
+    label_column: str = "label"
+    id_column: str | None = None
+    pair: bool = False
+    regression: bool = False
+    strip_spaces: bool = False  # the published glue_strip_spaces (SIB-200 applies it)
+    pooling_mode: str = "mean"
+    label_file_name: str | None = None  # a label list inside data_dir (SIB-200: labels.txt)
+
+    def __post_init__(self) -> None:
+        if self.regression and self.metric_for_best_model in ("accuracy", "f1"):
+            self.metric_for_best_model = "pearson"
+
+    def find_split(self, data_dir: Path, split: str) -> Path:
+        data_dir = Path(data_dir)
+        if (data_dir / "dataset_dict.json").is_file():
+            for name in _HF_SPLITS.get(split, (split,)):
+                if (data_dir / name).is_dir():
+                    return data_dir / name
+            raise FileNotFoundError(f"{data_dir}: no {split} split folder ({' or '.join(_HF_SPLITS[split])})")
+        return split_file(data_dir, split, _SPLIT_PATTERNS.get(split, (f"{split}.*",)))
+
+    def read(self, path: Path) -> list[TextExample]:
+        return read_examples(
+            path,
+            self.text_columns,
+            self.label_column,
+            self.id_column,
+            pair=self.pair,
+            strip_spaces=self.strip_spaces,
+        )
+
+    def labels(self, data_dir: Path, label_file: Path | None = None) -> list[str]:
+        """Class names: a label file in its order; else `label_file_name` or the train labels, sorted (published)."""
+        if self.regression:
+            return ["score"]
+        if label_file is not None:
+            return _read_list(Path(label_file))
+        if self.label_file_name and (Path(data_dir) / self.label_file_name).is_file():
+            return sorted(_read_list(Path(data_dir) / self.label_file_name))
+        labels = {e.label for e in self.read(self.find_split(data_dir, "train")) if e.label is not None}
+        numeric = all(label.lstrip("-").isdigit() for label in labels)
+        return sorted(labels, key=int if numeric else str)
+
+    def dataset(
+        self, examples: Sequence[TextExample], renderer: Any, labels: list[str], max_seq_length: int
+    ) -> RenderedDataset:
+        label2id = None if self.regression else {label: i for i, label in enumerate(labels)}
+        for example in examples:
+            if example.label is None:
+                continue
+            if label2id is not None and example.label not in label2id:
+                raise ValueError(
+                    f"{example.where()}: unknown label {example.label!r}; known labels: {labels}"
+                )
+            if label2id is None:
+                _check_float(example)
+        return RenderedDataset(examples, TextEncoder(renderer, label2id, max_seq_length))
+
+    def model_kwargs(self, labels: list[str]) -> dict[str, Any]:
+        kwargs = {**super().model_kwargs(labels), "pooling_mode": self.pooling_mode}
+        if self.regression:
+            kwargs.update(num_labels=1, problem_type="regression")
+        return kwargs
+
+    def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
+        if isinstance(logits, tuple | list):
+            logits = logits[0]
+        return logits[..., 0].float() if self.regression else logits.argmax(-1)  # (B,)
+
+    def compute_metrics(self, eval_pred: Any) -> dict[str, float]:
+        predicted, gold = np.asarray(eval_pred.predictions), np.asarray(eval_pred.label_ids)
+        return (
+            regression_metrics(predicted, gold)
+            if self.regression
+            else classification_metrics(predicted, gold)
+        )
+
+    def write_predictions(
+        self, examples: Sequence[TextExample], predictions: np.ndarray, labels: list[str], path: Path
+    ) -> None:
+        """TSV: id, text column(s), gold label, predicted label (or score)."""
+        pair = any(isinstance(e.text, tuple) for e in examples)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(
+                f, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n"
+            )
+            writer.writerow(["id", *(("text_a", "text_b") if pair else ("text",)), "label", "prediction"])
+            for example, prediction in zip(examples, np.asarray(predictions), strict=True):
+                texts = example.text if isinstance(example.text, tuple) else (example.text,)
+                predicted = f"{float(prediction):.6g}" if self.regression else labels[int(prediction)]
+                writer.writerow([example.id, *texts, example.label or "", predicted])
+
+    def encode_raw(self, text: str) -> TextExample:
+        if self.pair:
+            if "\t" not in text:
+                raise ValueError("pair classification input needs the two texts separated by a tab")
+            a, b = text.split("\t", 1)
+            return TextExample((a, b), id="input")
+        return TextExample(glue_strip_spaces(text) if self.strip_spaces else text, id="input")
+
+
+def _read_list(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _check_float(example: TextExample) -> None:
+    try:
+        float(example.label)  # type: ignore[arg-type]
+    except ValueError:
+        raise ValueError(f"{example.where()}: regression label {example.label!r} is not a number") from None
+
+
+def sib_task(**options: Any) -> ClassificationTask:
+    """SIB-200 topic classification as published: `text` (spaces stripped), `category`, labels.txt, best on f1."""
+    defaults = dict(
+        name="sib",
+        metric_for_best_model="f1",
+        text_columns=("text",),
+        label_column="category",
+        id_column="index_id",
+        strip_spaces=True,
+        label_file_name="labels.txt",
+    )
+    return ClassificationTask(**{**defaults, **options})
+
+
+def classification_task(**options: Any) -> ClassificationTask:
+    return ClassificationTask(**options)
+
+
+def pair_classification_task(**options: Any) -> ClassificationTask:
+    return ClassificationTask(**{"name": "pair_classification", "pair": True, **options})

@@ -1,0 +1,140 @@
+"""Word-level tagging shared by POS and NER: a label on each word's first patch, word-aligned predictions.
+
+Predictions leave `preprocess_logits_for_metrics` *word-aligned*: row b holds the predicted label id of word 0, 1, …
+of example b (the words the renderer kept), then -100. Gold labels are compacted the same way in `compute_metrics`, so
+metrics and writers never need the word starts again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pixel.tasks.base import IGNORE_INDEX, check_renderer, render_features
+
+__all__ = [
+    "TaggedSentence",
+    "WordTagEncoder",
+    "check_labels",
+    "compact_words",
+    "pad_word_starts",
+    "token_logits_to_word_predictions",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TaggedSentence:
+    """Words with one tag each; `source`/`lines` say where each word came from (for error messages)."""
+
+    words: list[str]
+    tags: list[str]
+    source: str = ""
+    lines: list[int] | None = None  # 1-based line (or row) of each word in `source`
+
+    def where(self, word: int) -> str:
+        if self.lines:
+            return f"{self.source}:{self.lines[min(word, len(self.lines) - 1)]}"
+        return self.source or "<input>"
+
+
+def check_labels(examples: Sequence[Any], attr: str, labels: Sequence[str]) -> None:
+    """Fail before training if any word carries a label outside `labels`, naming the file and line."""
+    known = set(labels)
+    for example in examples:
+        for i, tag in enumerate(getattr(example, attr)):
+            if tag not in known:
+                raise ValueError(
+                    f"{example.where(i)}: unknown label {tag!r}; known labels: {', '.join(labels)}"
+                )
+
+
+def pad_word_starts(word_starts: Sequence[int], max_seq_length: int) -> torch.Tensor:
+    """`word_starts [L+1]`: the renderer's n_kept+1 entries (last = EOS patch), then -100."""
+    out = torch.full((max_seq_length + 1,), IGNORE_INDEX, dtype=torch.long)
+    starts = list(word_starts)[: max_seq_length + 1]
+    out[: len(starts)] = torch.as_tensor(starts, dtype=torch.long)
+    return out
+
+
+@dataclass
+class WordTagEncoder:
+    """Renders `example.words` and puts `label2id[tag]` on the first patch of every kept word (`labels [L]`)."""
+
+    renderer: Any
+    label2id: dict[str, int]
+    max_seq_length: int
+    tag_attr: str = "tags"
+    _warned: set[int] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        check_renderer(self.renderer, self.max_seq_length)
+
+    def render(self, example: Any) -> Any:
+        encoding = self.renderer(list(example.words))
+        kept = len(encoding.word_starts) - 1
+        if kept < len(example.words) and id(example) not in self._warned:
+            self._warned.add(id(example))
+            logger.warning(
+                "%s: truncation at %d patches drops %d of %d words (not scored)",
+                example.where(0),
+                self.max_seq_length,
+                len(example.words) - kept,
+                len(example.words),
+            )
+        return encoding
+
+    def dropped_words(self, example: Any) -> int:
+        return len(example.words) - (len(self.renderer(list(example.words)).word_starts) - 1)
+
+    def __call__(self, example: Any) -> dict[str, torch.Tensor]:
+        encoding = self.render(example)
+        features = render_features(encoding, self.max_seq_length)
+        labels = torch.full((self.max_seq_length,), IGNORE_INDEX, dtype=torch.long)
+        tags = getattr(example, self.tag_attr)
+        for start, tag in zip(encoding.word_starts[:-1], tags, strict=False):
+            if start < self.max_seq_length:
+                labels[start] = self.label2id[tag]
+        features["labels"] = labels  # (L,)
+        return features
+
+
+def compact_words(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Left-pack `values [B, L]` at the positions where `keep [B, L]` is true, -100 after (order preserved)."""
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)  # kept positions first, in order
+    packed = torch.gather(values, 1, order)
+    return packed.masked_fill(~torch.gather(keep, 1, order), IGNORE_INDEX)
+
+
+def compact_words_np(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    packed = compact_words(torch.as_tensor(values), torch.as_tensor(keep))
+    return packed.numpy()
+
+
+def token_logits_to_word_predictions(logits: Any, labels: torch.Tensor | None) -> torch.Tensor:
+    """`logits [B, L, C]` -> word-aligned predicted ids `[B, L]` (first patch of each labelled word, -100 after)."""
+    if isinstance(logits, tuple | list):
+        logits = logits[0]
+    predictions = logits.argmax(-1)  # (B, L)
+    if labels is None:  # no gold positions: keep per-patch predictions
+        return predictions
+    return compact_words(predictions, labels != IGNORE_INDEX)
+
+
+def word_aligned(
+    eval_predictions: np.ndarray, label_ids: np.ndarray
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Per example, the (predicted, gold) label ids of the kept words, from word-aligned predictions and patch labels."""
+    gold = compact_words_np(label_ids, label_ids != IGNORE_INDEX)
+    pred_rows, gold_rows = [], []
+    for pred_row, gold_row in zip(eval_predictions, gold, strict=True):
+        n = int((gold_row != IGNORE_INDEX).sum())
+        pred_rows.append([int(p) for p in pred_row[:n]])
+        gold_rows.append([int(g) for g in gold_row[:n]])
+    return pred_rows, gold_rows
