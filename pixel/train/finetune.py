@@ -67,8 +67,13 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     return 0
 
 
-def finetune(task_name: str, argv: list[str], *, prog: str | None = None) -> dict[str, float]:
-    """Run one finetuning job from command-line flags; returns every metric written to ``all_results.json``."""
+def finetune(
+    task_name: str, argv: list[str], *, prog: str | None = None, callbacks: list[Any] | None = None
+) -> dict[str, float]:
+    """Run one finetuning job from command-line flags; returns every metric written to ``all_results.json``.
+
+    ``callbacks`` are extra ``transformers.TrainerCallback`` objects (e.g. to watch training from Python).
+    """
     from pixel.tasks import get_task
 
     task = get_task(task_name)
@@ -90,7 +95,7 @@ def finetune(task_name: str, argv: list[str], *, prog: str | None = None) -> dic
     labels = task.labels(data_args.resolved_data_dir(), Path(data_args.labels) if data_args.labels else None)
     splits = _load_splits(task, paths, data_args, renderer, labels, max_seq_length)
     model = _load_model(task, model_args, labels, max_seq_length)
-    trainer = _build_trainer(task, model, renderer, training_args, splits)
+    trainer = _build_trainer(task, model, renderer, training_args, splits, callbacks or [])
     return _run(task, trainer, training_args, splits, labels, last_checkpoint)
 
 
@@ -229,11 +234,9 @@ def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_se
     """``from_pretrained`` into the task's head (decoder weights of a pretraining checkpoint are dropped)."""
     from pixel.model import resize_model_embeddings
 
-    kwargs = dict(task.model_kwargs(labels))
-    if "pooling_mode" in kwargs:
-        kwargs["pooling_mode"] = model_args.pooling_mode
-    if "add_layer_norm" in kwargs:
-        kwargs["add_layer_norm"] = model_args.pooler_add_layer_norm
+    kwargs = dict(task.model_kwargs(labels))  # config fields: labels, pooling, ...
+    if task.model_class_name == "PIXELForSequenceClassification":
+        kwargs.update(pooling_mode=model_args.pooling_mode, add_layer_norm=model_args.pooler_add_layer_norm)
     kwargs.update(
         hidden_dropout_prob=model_args.dropout_prob, attention_probs_dropout_prob=model_args.dropout_prob
     )
@@ -244,8 +247,7 @@ def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_se
     if model_args.config_name:
         from pixel.model import PIXELConfig
 
-        config_keys = {k: kwargs.pop(k) for k in list(kwargs) if k not in ("pooling_mode", "add_layer_norm")}
-        kwargs["config"] = PIXELConfig.from_pretrained(model_args.config_name, **config_keys, **hub)
+        kwargs = {"config": PIXELConfig.from_pretrained(model_args.config_name, **kwargs, **hub)}
     model = task.model_class.from_pretrained(model_args.model_name_or_path, **kwargs, **hub)
     resize_model_embeddings(model, max_seq_length)
     model.config.finetuning_task = task.name  # lets `pixel predict` find the task again
@@ -253,14 +255,19 @@ def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_se
 
 
 def _build_trainer(
-    task: Any, model: Any, renderer: Any, training_args: PIXELTrainingArguments, splits: dict[str, _Split]
+    task: Any,
+    model: Any,
+    renderer: Any,
+    training_args: PIXELTrainingArguments,
+    splits: dict[str, _Split],
+    callbacks: list[Any],
 ) -> Any:
     from transformers import EarlyStoppingCallback, Trainer
     from transformers.utils import find_labels
 
     if not training_args.label_names:
         training_args.label_names = find_labels(type(model))  # e.g. arc_labels, rel_labels for the parser
-    callbacks = []
+    callbacks = list(callbacks)
     if training_args.early_stopping and training_args.do_train:
         if training_args.eval_strategy == "no":
             logger.warning("early stopping needs --eval_strategy steps|epoch; training without it")

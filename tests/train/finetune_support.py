@@ -1,0 +1,86 @@
+"""Shared pieces of the finetuning, sweep and predict tests: a tiny "pretrained" model folder and the real data.
+
+The model is a randomly initialised, tiny `PIXELForPreTraining` saved with the default renderer, exactly the layout
+of a released checkpoint folder (config.json, model.safetensors, text_renderer_config.json + font). It is built
+once per test session (cached) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+UD = DATA / "ud"
+SIB = DATA / "sib200"
+
+needs_data = pytest.mark.skipif(
+    not UD.is_dir() or not SIB.is_dir(), reason=f"shared data not found at {DATA}"
+)
+
+# Few steps, short strips, small batches: each end-to-end run takes seconds on two CPU cores.
+FAST = [
+    "--max_seq_length", "64",
+    "--per_device_train_batch_size", "8",
+    "--per_device_eval_batch_size", "16",
+    "--max_train_samples", "32",
+    "--max_eval_samples", "16",
+    "--max_predict_samples", "16",
+    "--max_steps", "3",
+    "--learning_rate", "1e-3",
+    "--report_to", "none",
+    "--dataloader_num_workers", "0",
+    "--disable_tqdm", "True",
+]  # fmt: skip
+
+
+@functools.cache
+def tiny_pretrained_model() -> Path:
+    """Folder of a tiny PIXEL-M4-shaped pretraining checkpoint with its renderer."""
+    import torch
+
+    from pixel.model import PIXELConfig, PIXELForPreTraining
+    from pixel.render import PangoCairoTextRenderer
+
+    folder = Path(tempfile.mkdtemp(prefix="pixel-tiny-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    torch.manual_seed(0)
+    config = PIXELConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        decoder_hidden_size=32,
+        decoder_num_hidden_layers=1,
+        decoder_num_attention_heads=2,
+        decoder_intermediate_size=64,
+        mask_ratio=0.25,
+    )
+    PIXELForPreTraining(config).save_pretrained(folder)
+    PangoCairoTextRenderer().save_pretrained(folder)
+    return folder
+
+
+def ner_folder_from_ud(treebank: Path, out: Path, sentences: int = 120) -> Path:
+    """CoNLL NER files (train/dev/test.txt) built from UD tokens: PROPN runs -> PER, NUM runs -> NUM, else O."""
+    from pixel.tasks.treebank import read_conllu
+
+    out.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "dev", "test"):
+        (path,) = treebank.glob(f"*-ud-{split}.conllu")
+        lines = ["-DOCSTART- O", ""]
+        for sentence in read_conllu(path)[:sentences]:
+            previous = None
+            for word, upos in zip(sentence.words, sentence.upos, strict=True):
+                kind = {"PROPN": "PER", "NUM": "NUM"}.get(upos)
+                tag = "O" if kind is None else ("I-" if previous == kind else "B-") + kind
+                lines.append(f"{word} {tag}")
+                previous = kind
+            lines.append("")
+        (out / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out

@@ -1,0 +1,76 @@
+"""A finetuning run killed mid-way resumes from its last checkpoint when started again with the same output_dir."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from finetune_support import FAST, UD, needs_data, tiny_pretrained_model
+
+pytestmark = needs_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def argv(out: Path, max_steps: int) -> list[str]:
+    return [
+        "--model_name_or_path", str(tiny_pretrained_model()), "--data_dir", str(UD / "UD_Tamil-TTB"),
+        "--output_dir", str(out), *FAST, "--max_steps", str(max_steps), "--save_steps", "2", "--logging_steps", "1",
+        "--do_train",
+    ]  # fmt: skip
+
+
+def wait_for_checkpoint(process: subprocess.Popen, out: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any((c / "trainer_state.json").is_file() for c in out.glob("checkpoint-*")):
+            return
+        assert process.poll() is None, "the run ended before writing a checkpoint"
+        time.sleep(0.2)
+    raise TimeoutError("no checkpoint written")
+
+
+def test_killed_run_resumes_from_last_checkpoint(tmp_path, caplog):
+    out = tmp_path / "run"
+    # A run far too long to finish: it is killed once its first checkpoint is on disk.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pixel.cli", "finetune", "ud", *argv(out, 10_000)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_checkpoint(process, out)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    steps = sorted(
+        int(c.name.split("-")[1]) for c in out.glob("checkpoint-*") if (c / "trainer_state.json").exists()
+    )
+    last = steps[-1]
+    assert not (out / "all_results.json").exists()  # it really was interrupted
+
+    from transformers import TrainerCallback
+
+    from pixel.train.finetune import finetune
+
+    class StepRecorder(TrainerCallback):
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.steps.append(state.global_step)
+
+    recorder = StepRecorder()
+    with caplog.at_level(logging.INFO, logger="pixel.train.finetune"):
+        results = finetune("ud", argv(out, last + 2), callbacks=[recorder])
+    assert f"resuming from checkpoint {out / f'checkpoint-{last}'}" in caplog.text
+    assert recorder.steps == [last + 1, last + 2]  # only the remaining steps ran
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == last + 2
+    # The loss log of the steps before the kill comes back from the checkpoint.
+    assert [h["step"] for h in state["log_history"] if "loss" in h] == list(range(1, last + 3))
+    assert results["train_samples"] == 32
