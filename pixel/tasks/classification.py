@@ -294,15 +294,12 @@ class ClassificationTask(Task):
     ) -> None:
         """TSV: id, text column(s), gold label, predicted label (or score)."""
         pair = any(isinstance(e.text, tuple) for e in examples)
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(
-                f, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n"
-            )
-            writer.writerow(["id", *(("text_a", "text_b") if pair else ("text",)), "label", "prediction"])
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(_tsv_row(["id", *(("text_a", "text_b") if pair else ("text",)), "label", "prediction"]))
             for example, prediction in zip(examples, np.asarray(predictions), strict=True):
                 texts = example.text if isinstance(example.text, tuple) else (example.text,)
                 predicted = f"{float(prediction):.6g}" if self.regression else labels[int(prediction)]
-                writer.writerow([example.id, *texts, example.label or "", predicted])
+                f.write(_tsv_row([example.id, *texts, example.label or "", predicted]))
 
     def encode_raw(self, text: str) -> TextExample:
         if self.pair:
@@ -311,6 +308,17 @@ class ClassificationTask(Task):
             a, b = text.split("\t", 1)
             return TextExample((a, b), id="input")
         return TextExample(glue_strip_spaces(text) if self.strip_spaces else text, id="input")
+
+
+def _tsv_row(fields: Sequence[str]) -> str:
+    """One unquoted TSV line (as SIB-200 files are); tabs and newlines inside a field become spaces."""
+    return (
+        "\t".join(
+            " ".join(str(field).split()) if "\t" in str(field) or "\n" in str(field) else str(field)
+            for field in fields
+        )
+        + "\n"
+    )
 
 
 def _read_list(path: Path) -> list[str]:
