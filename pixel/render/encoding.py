@@ -1,0 +1,35 @@
+"""What a renderer returns, and the attention mask the models take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Encoding:
+    """One rendered text.
+
+    ``pixel_values``: ``uint8 [P, P*L]`` (grayscale) or ``[P, P*L, 3]`` (RGB); white background, dark text,
+    black separator/EOS patches. ``num_text_patches``: patches before the EOS patch. ``word_starts``: patch index
+    of each word, then the EOS patch index (n_words + 1 entries).
+    """
+
+    pixel_values: np.ndarray
+    num_text_patches: int
+    sep_patches: list[int] = field(default_factory=list)
+    word_starts: list[int] | None = None
+    word_patch_map: dict | None = None
+    offset_mapping: list[tuple[int, int]] | None = None
+    overflowing_patches: list[Encoding] | None = None
+    sequence_ids: list[int | None] | None = None
+    truncated: bool = False
+    num_missing_glyphs: int = 0
+
+
+def get_attention_mask(num_text_patches: int, seq_length: int = 529) -> np.ndarray:
+    """``float32 [seq_length]``: ones for the text patches and the EOS patch, zeros after (never 2-D)."""
+    mask = np.zeros(seq_length, dtype=np.float32)
+    mask[: min(num_text_patches + 1, seq_length)] = 1.0
+    return mask

@@ -1,0 +1,150 @@
+"""The Pango/cairo backend: one font map per renderer, one reusable layout, measuring and drawing text runs.
+
+Everything goes through the C functions that ``pangocffi`` / ``pangocairocffi`` / ``cairocffi`` expose
+(``cairocffi`` documents ``Context._pointer`` as its CFFI-level API). No global Pango state is touched: the font
+map is private to the backend and bound to the renderer's isolated fontconfig configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cairocffi
+import numpy as np
+import pangocairocffi
+import pangocffi
+
+from pixel.render.fonts import RenderSettings, bind_font_map, family_name, isolated_config
+
+_pango = pangocffi.pango
+_pangocairo = pangocairocffi.pangocairo
+_ffi = pangocffi.ffi
+
+PANGO_DIRECTION_RTL = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """Logical pixel size of one text run and the number of glyphs no font could supply."""
+
+    width: int
+    height: int
+    unknown_glyphs: int
+
+
+def clean_text(text: str) -> str:
+    """Lone surrogates cannot be UTF-8 encoded; draw them as U+FFFD instead of failing."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def is_rtl_char(char: str) -> bool:
+    return _pango.pango_unichar_direction(ord(char)) == PANGO_DIRECTION_RTL
+
+
+class PangoBackend:
+    """Measures and draws runs of text, each run as its own Pango layout (no shaping across runs)."""
+
+    def __init__(
+        self,
+        font_file: Path,
+        fallback_dirs: tuple[Path, ...],
+        font_size: float,
+        dpi: int,
+        language: str,
+        settings: RenderSettings,
+        max_cached_extents: int = 200_000,
+    ) -> None:
+        config = isolated_config(str(font_file), tuple(map(str, fallback_dirs)), settings)
+        font_map = _ffi.gc(_pangocairo.pango_cairo_font_map_new(), _pango.g_object_unref)
+        bind_font_map(int(_ffi.cast("uintptr_t", font_map)), config)
+        context = _ffi.gc(_pango.pango_font_map_create_context(font_map), _pango.g_object_unref)
+        # Image surfaces switch on metric hinting and rounded glyph positions; the published renderer got them
+        # through pango_cairo_create_layout(cr), we copy them from a scratch image surface once.
+        scratch = cairocffi.Context(cairocffi.ImageSurface(cairocffi.FORMAT_A8, 16, 16))
+        _pangocairo.pango_cairo_update_context(scratch._pointer, context)
+        _pango.pango_context_set_language(context, _pango.pango_language_from_string(language.encode()))
+        # "<family> 13.333333333333334px", exactly the string the published renderer hands to Pango.
+        description = f"{family_name(font_file)} {font_size * dpi / 72}px"
+        self.font_description = description
+        self._description = _ffi.gc(
+            _pango.pango_font_description_from_string(description.encode()),
+            _pango.pango_font_description_free,
+        )
+        self._font_map, self._context = font_map, context
+        self._layout = _ffi.gc(_pango.pango_layout_new(context), _pango.g_object_unref)
+        _pango.pango_layout_set_font_description(self._layout, self._description)
+        self._size = _ffi.new("int[2]")
+        self._extents: dict[str, Extent] = {}
+        self._max_cached_extents = max_cached_extents
+
+    def _set_text(self, text: str) -> None:
+        # Length -1 like the published renderer: text after an embedded NUL is not drawn.
+        _pango.pango_layout_set_text(self._layout, clean_text(text).encode("utf-8"), -1)
+
+    def extent(self, text: str) -> Extent:
+        """Logical pixel width/height of ``text`` laid out on its own (cached)."""
+        found = self._extents.get(text)
+        if found is not None:
+            return found
+        self._set_text(text)
+        _pango.pango_layout_get_pixel_size(self._layout, self._size, self._size + 1)
+        found = Extent(
+            self._size[0], self._size[1], _pango.pango_layout_get_unknown_glyphs_count(self._layout)
+        )
+        if len(self._extents) >= self._max_cached_extents:
+            self._extents.clear()
+        self._extents[text] = found
+        return found
+
+    def draw(self, cairo_context: cairocffi.Context, text: str, x: float, patch_height: int) -> Extent:
+        """Draw ``text`` with its layout's left edge at ``x``, vertically placed as the published renderer does.
+
+        Quirk (published): the layout is drawn at y = P/2 - h/2 - 2, so glyph boxes sit slightly high and are
+        clipped by the P-pixel canvas.
+        """
+        extent = self.extent(text)
+        self._set_text(text)
+        cairo_context.move_to(x, patch_height / 2 - extent.height / 2 - 2)
+        _pangocairo.pango_cairo_show_layout(cairo_context._pointer, self._layout)
+        return extent
+
+    @property
+    def layout_pointer(self):
+        """The reusable layout (for callers that inspect runs and glyphs); valid until the next call."""
+        return self._layout
+
+    def set_text(self, text: str) -> None:
+        self._set_text(text)
+
+
+def new_canvas(width: int, height: int, rgb: bool) -> tuple[cairocffi.ImageSurface, cairocffi.Context]:
+    """A blank strip: A8 coverage (grayscale mode) or white RGB24 with a black source (RGB mode)."""
+    surface = cairocffi.ImageSurface(cairocffi.FORMAT_RGB24 if rgb else cairocffi.FORMAT_A8, width, height)
+    context = cairocffi.Context(surface)
+    if rgb:
+        context.set_source_rgb(1, 1, 1)
+        context.paint()
+        context.set_source_rgb(0, 0, 0)
+    return surface, context
+
+
+def surface_to_array(surface: cairocffi.ImageSurface, rgb: bool) -> np.ndarray:
+    """``uint8 [H, W]`` (white background, dark ink) or ``[H, W, 3]`` RGB, as the published renderer returns."""
+    surface.flush()
+    height, width, stride = surface.get_height(), surface.get_width(), surface.get_stride()
+    data = np.frombuffer(surface.get_data(), dtype=np.uint8)
+    if rgb:
+        return data.reshape(height, stride // 4, 4)[:, :width, 2::-1].copy()  # BGRx -> RGB
+    return np.invert(data.reshape(height, stride)[:, :width])
+
+
+def surface_coverage(surface: cairocffi.ImageSurface) -> np.ndarray:
+    """Raw A8 coverage ``uint8 [H, W]`` (0 = no ink), for the block cache."""
+    surface.flush()
+    height, width, stride = surface.get_height(), surface.get_width(), surface.get_stride()
+    return np.frombuffer(surface.get_data(), dtype=np.uint8).reshape(height, stride)[:, :width].copy()

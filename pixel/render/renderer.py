@@ -1,0 +1,296 @@
+"""``PangoCairoTextRenderer``: text -> ``Encoding``, with the rendering strategy as a parameter."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixel.render.compose import BlockCache, block_patches, draw_direct
+from pixel.render.encoding import Encoding
+from pixel.render.fonts import RenderSettings, default_fonts
+from pixel.render.layout import SentenceLayout, google_quirk, layout_words
+from pixel.render.pango import PangoBackend
+from pixel.render.persistence import RendererPersistence
+from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
+
+# The published renderer's language under a C / C.UTF-8 locale: Pango's default language there is "c".
+DEFAULT_LANGUAGE = "c"
+
+
+class PangoCairoTextRenderer(RendererPersistence):
+    """Renders text to a ``P``-pixel-high strip of ``P x P`` patches with Pango/cairo.
+
+    ``rendering_strategy`` is one of ``bigrams`` (published PIXEL-M4, the default), ``continuous`` (published
+    PIXEL), ``words``, ``mono`` and ``grapheme_bigrams``. With no ``font_file`` the Debian Noto fonts are used
+    (Noto Sans plus every Noto font as fallback). ``max_seq_length`` and ``rgb`` may be changed after
+    construction. ``font_color``, ``background_color`` and ``pad_size`` are accepted for compatibility with
+    released configs and, as in the published code, unused.
+    """
+
+    def __init__(
+        self,
+        font_file: str | Path | None = None,
+        font_size: float = 8,
+        dpi: int = 120,
+        pixels_per_patch: int = 16,
+        max_seq_length: int = 529,
+        rgb: bool = False,
+        fallback_fonts_dir: str | Path | list[str] | None = None,
+        rendering_strategy: str = "bigrams",
+        language: str = DEFAULT_LANGUAGE,
+        render_settings: RenderSettings | dict | None = None,
+        use_cache: bool | None = None,
+        cache_megabytes: float = 64.0,
+        **unused: Any,
+    ) -> None:
+        if rendering_strategy not in STRATEGIES:
+            raise ValueError(
+                f"unknown rendering_strategy {rendering_strategy!r}; choose one of {', '.join(STRATEGIES)}"
+            )
+        given_dirs = None
+        if fallback_fonts_dir is not None:
+            given_dirs = tuple(
+                Path(d)
+                for d in (
+                    [fallback_fonts_dir] if isinstance(fallback_fonts_dir, str | Path) else fallback_fonts_dir
+                )
+            )
+        if font_file is None:
+            default_file, default_dirs = default_fonts()
+            self.font_file = str(default_file)
+            self.fallback_dirs = default_dirs if given_dirs is None else given_dirs
+        else:
+            if not Path(font_file).is_file():
+                raise FileNotFoundError(f"font file not found: {font_file}")
+            self.font_file = str(font_file)
+            self.fallback_dirs = given_dirs or ()
+        for folder in self.fallback_dirs:
+            if not Path(folder).is_dir():
+                raise FileNotFoundError(f"fallback fonts folder not found: {folder}")
+        self.font_size, self.dpi, self.pixels_per_patch = font_size, dpi, pixels_per_patch
+        self.max_seq_length, self.rgb = max_seq_length, rgb
+        self.rendering_strategy, self.language = rendering_strategy, language
+        if isinstance(render_settings, dict):
+            render_settings = RenderSettings(**render_settings)
+        self.render_settings = render_settings or RenderSettings()
+        self.use_cache = rendering_strategy != "continuous" if use_cache is None else use_cache
+        self.cache_megabytes = cache_megabytes
+        self._backend: PangoBackend | None = None
+        self._cache: BlockCache | None = None
+
+    # -- Pango state is created lazily, so renderers pickle cheaply into DataLoader workers ------------------
+    @property
+    def backend(self) -> PangoBackend:
+        if self._backend is None:
+            self._backend = PangoBackend(
+                Path(self.font_file),
+                tuple(map(Path, self.fallback_dirs)),
+                self.font_size,
+                self.dpi,
+                self.language,
+                self.render_settings,
+            )
+        return self._backend
+
+    @property
+    def cache(self) -> BlockCache:
+        if self._cache is None:
+            self._cache = BlockCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
+        return self._cache
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._backend, self._cache = None, None
+
+    @property
+    def legacy(self) -> bool:
+        """The published PIXEL-M4 quirks apply to the ``bigrams`` strategy only."""
+        return self.rendering_strategy == "bigrams"
+
+    # -- public entry point ---------------------------------------------------------------------------------
+    def __call__(
+        self,
+        text: str | tuple[str, str] | list[str],
+        max_length: int | None = None,
+        rtl: bool = False,
+        text_a_max_length: int | None = None,
+        stride: int = 0,
+        return_overflowing_patches: bool = False,
+        **unused: Any,
+    ) -> Encoding:
+        if isinstance(text, str):
+            return self.render_text(text, max_length=max_length, rtl=rtl)
+        if isinstance(text, tuple) and len(text) == 2 and all(isinstance(t, str) for t in text):
+            return self.render_pair(text, text_a_max_length, rtl, stride, return_overflowing_patches)
+        if isinstance(text, list) and all(isinstance(w, str) for w in text):
+            return self.render_words(text, max_length=max_length, rtl=rtl)
+        detail = type(text).__name__
+        if isinstance(text, list | tuple):
+            detail += " of " + ", ".join(sorted({type(t).__name__ for t in text}))
+        raise TypeError(
+            f"renderer input must be str, a (str, str) pair or a list[str] of words, got {detail}"
+        )
+
+    def render_text(self, text: str, max_length: int | None = None, rtl: bool = False) -> Encoding:
+        """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order."""
+        if self.rendering_strategy == "continuous":
+            return self._encode([self._continuous_text(text)], max_length, rtl=False, word_starts=False)
+        words = split_words(text)
+        rtl = rtl or is_rtl(" ".join(words))
+        return self._encode(words[::-1] if rtl else words, max_length, rtl)
+
+    def render_words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
+        """Pre-tokenised words, used as given; RTL only reverses characters inside blocks, not the word order."""
+        return self._encode(list(words), max_length, rtl or is_rtl(" ".join(words)), word_list=True)
+
+    # -- the one code path --------------------------------------------------------------------------------------
+    def _blocks_of(self, rtl: bool, word_list: bool, n_words: int):
+        if self.rendering_strategy != "continuous":
+            return lambda word: word_blocks(self.rendering_strategy, word, rtl, self.pixels_per_patch)
+        # Published PIXEL word lists: "word " per word at a fresh patch; the last word gets +2 px instead.
+        counter = iter(range(n_words))
+
+        def continuous(word: str) -> list[Block]:
+            if not word_list:
+                return [Block((word,), pad=4)]  # drawn at 0, EOS at next_patch(2 + width + 2)
+            return [Block((word + " ",))] if next(counter) < n_words - 1 else [Block((word,), pad=2)]
+
+        return continuous
+
+    def _patches_of(self, block: Block) -> int:
+        if self.use_cache:
+            return self.cache.entry(block).n
+        return block_patches(self.backend, block, self.pixels_per_patch)
+
+    def _layout(
+        self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
+    ) -> SentenceLayout:
+        if self.legacy:
+            words = google_quirk(words)
+        blocks_of = self._blocks_of(rtl, word_list, len(words))
+        return layout_words(
+            words, blocks_of, self._patches_of, start, max_length, self.legacy, self.max_seq_length, rtl
+        )
+
+    def _draw(self, placed: list[tuple[int, Block]], black: list[int]) -> tuple[np.ndarray, int]:
+        """Strip pixels for placed blocks with black separator/EOS patches; also the missing-glyph count."""
+        P, num_patches = self.pixels_per_patch, self.max_seq_length
+        pixels = None
+        if self.use_cache:
+            self.cache.begin()
+            entries = [(pos, b, self.cache.entry(b)) for pos, b in placed]
+            missing = sum(e.unknown for _, _, e in entries)
+            coverage = self.cache.assemble(entries, num_patches)
+            if coverage is not None:
+                gray = np.invert(coverage)
+                pixels = np.repeat(gray[:, :, None], 3, axis=2) if self.rgb else gray
+        else:
+            missing = sum(self.backend.extent(run).unknown_glyphs for _, b in placed for run in b.runs)
+        if pixels is None:
+            pixels = draw_direct(
+                self.backend, [(pos * P, b) for pos, b in placed], num_patches * P, P, self.rgb
+            )
+        for patch in black:
+            pixels[:, patch * P : (patch + 1) * P] = 0
+        return pixels, missing
+
+    def _encode(
+        self,
+        words: list[str],
+        max_length: int | None,
+        rtl: bool,
+        word_list: bool = False,
+        word_starts: bool = True,
+    ) -> Encoding:
+        max_length = self.max_seq_length if max_length is None else max_length
+        layout = self._layout(words, rtl, 0, max_length, word_list)
+        eos = min(
+            layout.end, self.max_seq_length - 1
+        )  # quirk (published): a full canvas loses its last patch
+        pixels, missing = self._draw(layout.placed, [eos])
+        self._warn_missing(missing, words)
+        return Encoding(
+            pixel_values=pixels,
+            num_text_patches=eos,
+            sep_patches=[eos],
+            word_starts=[*layout.word_starts, layout.end] if word_starts else None,
+            word_patch_map=layout.word_patch_map,
+            truncated=layout.truncated,
+            num_missing_glyphs=missing,
+        )
+
+    def render_pair(
+        self,
+        pair: tuple[str, str],
+        text_a_max_length: int | None = None,
+        rtl: bool = False,
+        stride: int = 0,
+        return_overflowing_patches: bool = False,
+    ) -> Encoding:
+        """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings."""
+        if self.rendering_strategy == "continuous":
+            words_a, words_b = [self._continuous_text(pair[0])], [self._continuous_text(pair[1])]
+        else:
+            words_a, words_b = split_words(pair[0]), split_words(pair[1])
+            rtl = rtl or (is_rtl(" ".join(words_a)) and is_rtl(" ".join(words_b)))
+            if rtl:
+                words_a, words_b = words_a[::-1], words_b[::-1]
+        a_max = self.max_seq_length if text_a_max_length is None else text_a_max_length
+        first = self._pair_encoding(words_a, words_b, rtl, a_max)
+        if return_overflowing_patches:
+            first.overflowing_patches = self._overflow(words_a, words_b, rtl, a_max, stride, first)
+        return first
+
+    def _pair_encoding(self, words_a: list[str], words_b: list[str], rtl: bool, a_max: int) -> Encoding:
+        a = self._layout(words_a, rtl, 0, min(a_max, self.max_seq_length - 2), False)
+        sep = a.end
+        b = self._layout(words_b, rtl, sep + 1, self.max_seq_length, False)
+        eos = min(b.end, self.max_seq_length - 1)
+        pixels, missing = self._draw(a.placed + b.placed, [sep, eos])
+        self._warn_missing(missing, words_a + words_b)
+        return Encoding(
+            pixel_values=pixels,
+            num_text_patches=eos,
+            sep_patches=[sep, eos],
+            word_starts=[*a.word_starts, *b.word_starts, b.end],
+            word_patch_map={"text_a": a.word_patch_map, "text_b": b.word_patch_map},
+            truncated=a.truncated or b.truncated,
+            num_missing_glyphs=missing,
+        )
+
+    def _overflow(
+        self, words_a: list[str], words_b: list[str], rtl: bool, a_max: int, stride: int, first: Encoding
+    ) -> list[Encoding]:
+        """Windows over text_b at word granularity; consecutive windows share about ``stride`` patches."""
+        windows, offset, current = [], 0, first
+        while current.word_patch_map["text_b"]["text_is_truncated"]:
+            b_map = current.word_patch_map["text_b"]
+            kept = b_map["word_list_truncation_index"]
+            starts = [b_map["word_order_on_canvas"][i]["start_patch_index"] for i in range(kept)]
+            end = current.sep_patches[-1]
+            overlap = next((i for i, s in enumerate(starts) if s >= end - stride), kept) if stride else kept
+            step = max(1, min(kept, overlap))
+            offset += step
+            current = self._pair_encoding(words_a, words_b[offset:], rtl, a_max)
+            current.word_patch_map["full_text_b"] = words_b
+            current.word_patch_map["text_b_word_offset"] = offset
+            windows.append(current)
+        return windows
+
+    @staticmethod
+    def _continuous_text(text: str) -> str:
+        return text.replace("\n", " ")
+
+    @staticmethod
+    def _warn_missing(missing: int, words: list[str]) -> None:
+        if missing:
+            sample = " ".join(words)[:60]
+            warnings.warn(
+                f"{missing} glyph(s) missing from every font while rendering {sample!r}", stacklevel=3
+            )

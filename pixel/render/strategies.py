@@ -1,0 +1,127 @@
+"""Rendering strategies: how words are cut into blocks, each block starting at a fresh patch.
+
+A ``Block`` is the unit every strategy produces: one or more text runs, each laid out by Pango on its own (no
+shaping across runs), placed one after the other by logical width (or in fixed cells for ``mono``). A block
+occupies ``ceil((width + pad) / P)`` patches. Because every block starts on a patch boundary, identical blocks
+give identical pixels wherever they occur, which is what makes the block cache exact.
+
+Strategies:
+- ``bigrams``: the published PIXEL-M4 renderer: 2 code points per block, each code point its own run.
+- ``grapheme_bigrams``: 2 UAX #29 grapheme clusters per block shaped as one run; CJK one cluster per block;
+  Arabic/Hebrew words whole (joining and bidi by Pango).
+- ``words``: one block per word, shaped as a whole.
+- ``mono``: monospaced cells (Lotz et al., 2023): every character in a fixed half-patch cell, 2 per patch,
+  each word starting at a new patch.
+- ``continuous``: the published PIXEL renderer: a sentence is one shaped run; word lists draw ``word + " "``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from pixel.render.pango import is_rtl_char
+
+STRATEGIES = ("bigrams", "grapheme_bigrams", "words", "mono", "continuous")
+
+_GRAPHEME = regex.compile(r"\X")
+# Scripts whose clusters are about a full patch wide: one cluster per block in grapheme_bigrams.
+_WIDE_SCRIPT = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Bopomofo}\p{Yi}\uFF00-\uFFEF\u3000-\u303F]"
+)
+_JOINING_SCRIPT = regex.compile(r"[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Nko}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Runs drawn from one patch boundary; hashable, so it is the block-cache key."""
+
+    runs: tuple[str, ...]
+    cell: int = 0  # 0: runs follow each other by logical width; > 0: run i is drawn at x = i * cell
+    pad: int = 0  # extra pixels counted before rounding up to whole patches
+
+
+def code_point_bigrams(word: str, rtl: bool) -> list[Block]:
+    """``oatmeal`` -> oa|tm|ea|l, each code point its own run.
+
+    Quirk (published): chunks are code points, not grapheme clusters, so combining marks are cut from their
+    base and drawn with a dotted circle. For RTL the chunk order and the characters inside each chunk are
+    reversed (``abcde`` -> e|dc|ba) so the word reads correctly from left to right.
+    """
+    chunks = [word[i : i + 2] for i in range(0, len(word), 2)]
+    if rtl:
+        chunks = [chunk[::-1] for chunk in reversed(chunks)]
+    return [Block(tuple(chunk)) for chunk in chunks]
+
+
+def grapheme_bigrams(word: str, rtl: bool) -> list[Block]:
+    """Two grapheme clusters per block, shaped together; CJK alone; Arabic/Hebrew words whole."""
+    if _JOINING_SCRIPT.search(word):
+        return [Block((word,))]  # Pango shapes joining forms and orders the run (bidi) itself
+    blocks: list[Block] = []
+    pending: list[str] = []
+    for cluster in _GRAPHEME.findall(word):
+        if _WIDE_SCRIPT.match(cluster):
+            if pending:
+                blocks.append(Block(("".join(pending),)))
+                pending = []
+            blocks.append(Block((cluster,)))
+            continue
+        pending.append(cluster)
+        if len(pending) == 2:
+            blocks.append(Block(("".join(pending),)))
+            pending = []
+    if pending:
+        blocks.append(Block(("".join(pending),)))
+    if rtl:
+        blocks.reverse()
+    return blocks
+
+
+def whole_word(word: str, rtl: bool) -> list[Block]:
+    return [Block((word,))] if word else []
+
+
+def mono_cells(word: str, rtl: bool, cell: int) -> list[Block]:
+    """Each grapheme cluster in a fixed cell, two cells per patch, so characters sit at fixed positions."""
+    clusters = _GRAPHEME.findall(word)
+    if rtl:
+        clusters.reverse()
+    return [Block(tuple(clusters[i : i + 2]), cell=cell) for i in range(0, len(clusters), 2)]
+
+
+def word_blocks(strategy: str, word: str, rtl: bool, pixels_per_patch: int) -> list[Block]:
+    """The blocks of one word under ``strategy`` (continuous word lists are built by the caller)."""
+    if strategy == "bigrams":
+        return code_point_bigrams(word, rtl)
+    if strategy == "grapheme_bigrams":
+        return grapheme_bigrams(word, rtl)
+    if strategy == "words":
+        return whole_word(word, rtl)
+    if strategy == "mono":
+        return mono_cells(word, rtl, pixels_per_patch // 2)
+    raise ValueError(f"unknown rendering strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+def split_words(text: str) -> list[str]:
+    """Whitespace only separates words and is never drawn (``str.split`` semantics: any Unicode space)."""
+    return text.strip().split()
+
+
+def is_rtl(text: str) -> bool:
+    """Majority vote of the first, middle and last letters (ASCII spaces, punctuation and digits removed).
+
+    Quirk (published): a heuristic on three characters, not a bidi analysis.
+    """
+    letters = "".join(
+        c for c in text if not (c.isascii() and (c.isspace() or c.isdigit() or _is_ascii_punct(c)))
+    )
+    if not letters:
+        return False
+    votes = sum(is_rtl_char(c) for c in (letters[0], letters[len(letters) // 2], letters[-1]))
+    return votes >= 2
+
+
+def _is_ascii_punct(char: str) -> bool:
+    return char in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
