@@ -1,0 +1,195 @@
+"""The pretraining data pipeline: text sources -> cleaned, packed blocks -> rendered, span-masked, padded batches.
+
+``PretrainingDataset`` is an ``IterableDataset`` of text blocks; ``PretrainingCollator`` renders each block (RGB
+as published), pads the batch dynamically and draws its span masks. Rendering lives in the collator, which runs
+in the DataLoader workers, because under DDP ``accelerate`` shards an iterable dataset by letting every process
+read every item and keep its slice of each global batch (``IterableDatasetShard``): anything done per item in the
+dataset would be done once per process, while the collator only ever sees this process's slice.
+
+Determinism: the blocks a worker reads depend on (seed, number of workers) only, each example carries an id, and
+its span mask and masking noise come from ``np.random.default_rng([seed, id])``, so a batch is the same in every
+run, on any number of processes, with the same global batch size and worker count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from pixel.data.packing import BlockPacker
+from pixel.data.text import StoppingStrategy, TextSource, interleave_sources, load_source
+from pixel.data.transforms import pixel_values_to_tensor
+
+__all__ = ["PretrainingDataset", "PretrainingCollator", "padded_length"]
+
+PATCH = 16
+
+
+def padded_length(longest: int, multiple: int = 64, maximum: int = 511) -> int:
+    """Patches to pad a batch to, so that length + CLS is a multiple of ``multiple`` (published: 64, max 511).
+
+    ``longest`` is the longest text + EOS in the batch (REFERENCE §3.3: ``longest + (64 - longest % 64) - 1``).
+    """
+    if longest < 1 or longest > maximum:
+        raise ValueError(f"longest sequence {longest} patches is outside 1..{maximum}")
+    return min(math.ceil((longest + 1) / multiple) * multiple - 1, maximum)
+
+
+@dataclass
+class PretrainingDataset(torch.utils.data.IterableDataset):
+    """Endless stream of ``{"text", "language", "example_id"}`` blocks, split between DataLoader workers.
+
+    Each worker reads every ``num_workers``-th document of each source (``datasets.split_dataset_by_node``),
+    cleans and packs them (``packer_factory`` builds one packer per source and worker), interleaves the sources
+    with their probabilities, shuffles with a buffer, and starts a new epoch (new shuffle seed) when the stream
+    ends. ``skip_batches`` fast-forwards past batches already trained on without rendering them (resume).
+
+    Attributes:
+        sources: the text sources; their ``probability`` fields weight the interleaving (None = equal).
+        packer_factory: ``() -> BlockPacker``; None yields each document as one block (pre-packed data).
+        batch_size: examples per DataLoader batch on all processes together (per-device batch x world size);
+            needed only to translate ``skip_batches`` into examples.
+    """
+
+    sources: Sequence[TextSource]
+    packer_factory: Callable[[], BlockPacker] | None = None
+    seed: int = 42
+    stopping_strategy: StoppingStrategy = "first_exhausted"
+    shuffle_buffer: int = 10_000
+    batch_size: int = 1
+    base_dir: Path | None = None
+    skip_batches: int = 0
+    map_batch_size: int = 1000
+    packers: list[BlockPacker] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        if not self.sources:
+            raise ValueError("PretrainingDataset needs at least one text source")
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        info = torch.utils.data.get_worker_info()
+        worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        # The DataLoader takes batch k from worker k % num_workers, each batch from consecutive items.
+        done = (
+            (self.skip_batches - worker + num_workers - 1) // num_workers if self.skip_batches > worker else 0
+        )
+        items = self.examples(worker, num_workers)
+        return itertools.islice(items, done * self.batch_size, None)
+
+    def examples(self, worker: int = 0, num_workers: int = 1) -> Iterator[dict[str, Any]]:
+        """The endless item stream of one worker (ids are unique across workers and epochs)."""
+        count = 0
+        for epoch in itertools.count():
+            stream = self._epoch_stream(epoch, worker, num_workers)
+            yielded = 0
+            for batch in stream.iter(batch_size=self.map_batch_size):
+                for text, language in zip(batch["text"], batch["language"], strict=True):
+                    yield {"text": text, "language": language, "example_id": worker + num_workers * count}
+                    count += 1
+                    yielded += 1
+            if yielded == 0:
+                raise ValueError(
+                    f"text sources gave no blocks to worker {worker}/{num_workers}: {self.sources}"
+                )
+
+    def _epoch_stream(self, epoch: int, worker: int, num_workers: int):
+        from datasets.distributed import split_dataset_by_node
+
+        streams = []
+        self.packers = []
+        for source in self.sources:
+            stream = split_dataset_by_node(
+                load_source(source, self.base_dir), rank=worker, world_size=num_workers
+            )
+            packer = self.packer_factory() if self.packer_factory is not None else None
+            self.packers.append(packer)
+            stream = stream.map(
+                _pack_batch,
+                batched=True,
+                batch_size=self.map_batch_size,
+                fn_kwargs={"packer": packer, "language": source.tag},
+            )
+            streams.append(stream)
+        probabilities = [s.probability for s in self.sources]
+        if all(p is None for p in probabilities):
+            probabilities = None
+        elif any(p is None for p in probabilities):
+            raise ValueError(f"give a probability for every source or for none: {probabilities}")
+        stream = interleave_sources(
+            streams, probabilities, seed=self.seed + epoch, stopping_strategy=self.stopping_strategy
+        )
+        if self.shuffle_buffer > 1:
+            stream = stream.shuffle(seed=self.seed + epoch, buffer_size=self.shuffle_buffer)
+        return stream
+
+
+def _pack_batch(batch: dict[str, list], packer: BlockPacker | None, language: str) -> dict[str, list]:
+    texts = [t for t in batch["text"] if t]
+    blocks = list(packer.pack(texts)) if packer is not None else [" ".join(t.split()) for t in texts]
+    blocks = [b for b in blocks if b]
+    return {"text": blocks, "language": [language] * len(blocks)}
+
+
+@dataclass
+class PretrainingCollator:
+    """Render, pad and span-mask a list of dataset items into model inputs.
+
+    Returns ``pixel_values (B, 3, 16, 16 L)`` (white padding), ``attention_mask (B, L)`` (text + EOS),
+    ``patch_mask (B, L)`` (span mask; omitted without ``span_masking``) and ``noise (B, L)`` U[0, 1) for the
+    model's masking, where L + 1 (CLS) is a multiple of ``pad_multiple`` (or L = ``max_patches`` with
+    ``pad_to_max``).
+
+    Attributes:
+        renderer: a ``pixel.render`` renderer; its ``max_seq_length`` is set to ``max_patches``.
+        span_masking: a ``SpanMaskingGenerator`` or None for the model's random masking.
+        mask_ratio: fraction of the padded length to span-mask (``ceil(L * mask_ratio)``, published 0.25).
+    """
+
+    renderer: Any
+    span_masking: Any = None
+    mask_ratio: float = 0.25
+    max_patches: int = 511
+    pad_multiple: int = 64
+    pad_to_max: bool = False
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        self.renderer.max_seq_length = self.max_patches
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        encodings = [self.renderer(item["text"]) for item in items]
+        lengths = [min(int(e.num_text_patches) + 1, self.max_patches) for e in encodings]  # text + EOS
+        seq_length = (
+            self.max_patches
+            if self.pad_to_max
+            else padded_length(max(lengths), self.pad_multiple, self.max_patches)
+        )
+        pixel_values = torch.ones(len(items), 3, PATCH, PATCH * seq_length)  # (B, 3, 16, 16 L), white
+        attention_mask = torch.zeros(len(items), seq_length)
+        patch_mask = np.zeros((len(items), seq_length), dtype=np.float32)
+        noise = np.zeros((len(items), seq_length), dtype=np.float32)
+        for row, (item, encoding, length) in enumerate(zip(items, encodings, lengths, strict=True)):
+            image = pixel_values_to_tensor(encoding.pixel_values)  # (3, 16, W)
+            pixel_values[row, :, :, : PATCH * length] = image[:, :, : PATCH * length]
+            attention_mask[row, :length] = 1.0
+            rng = np.random.default_rng([self.seed, int(item["example_id"])])
+            if self.span_masking is not None:
+                target = math.ceil(seq_length * self.mask_ratio)
+                patch_mask[row] = self.span_masking(seq_length, length, target, rng)
+            noise[row] = rng.random(seq_length, dtype=np.float32)
+        batch = {
+            "pixel_values": pixel_values,
+            "attention_mask": attention_mask,
+            "noise": torch.from_numpy(noise),
+        }
+        if self.span_masking is not None:
+            batch["patch_mask"] = torch.from_numpy(patch_mask)
+        return batch
