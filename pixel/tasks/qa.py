@@ -1,0 +1,293 @@
+"""Extractive question answering (`qa`): TyDiQA-GoldP / SQuAD JSON, pair rendering with an overflow stride.
+
+The question is text_a, the context text_b. A context too long for one strip is cut into windows at word level
+(`stride` patches of overlap), each window one feature. Answers are aligned at word granularity: the answer's
+characters are mapped to the whitespace-separated context words they touch, and the gold positions are the first
+patch of the first word and the last patch of the last word. A window without the whole answer points both
+positions at the CLS slot (index L of the head's logits, where `PIXELForQuestionAnswering` puts CLS). Decoding
+picks the best word span over all windows of an example and returns the context characters it covers; metrics are
+SQuAD's exact match and token F1 (x100).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from pixel.tasks.base import RenderedDataset, Task, check_renderer, render_features, split_file
+
+__all__ = ["QAExample", "QATask", "Window", "decode_answers", "read_squad", "squad_metrics"]
+
+_SPLIT_FILES = ("{split}.json", "{split}-v*.json", "*{split}*.json")
+
+
+@dataclass
+class QAExample:
+    id: str
+    question: str
+    context: str
+    answers: list[dict[str, Any]] = field(default_factory=list)  # {"text": str, "answer_start": int}
+    source: str = ""
+
+    def word_spans(self) -> list[tuple[int, int]]:
+        """Character (start, end) of each whitespace-separated context word, the renderer's word split."""
+        return [m.span() for m in re.finditer(r"\S+", self.context)]
+
+
+def read_squad(path: Path) -> list[QAExample]:
+    """SQuAD-format JSON (`data` -> `paragraphs` -> `qas`), as TyDiQA-GoldP ships; errors name the file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not SQuAD-format JSON with a top-level 'data' list ({error})") from None
+    examples = []
+    for article in data:
+        for paragraph in article.get("paragraphs", []):
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = [
+                    {"text": a["text"], "answer_start": int(a["answer_start"])} for a in qa.get("answers", [])
+                ]
+                for answer in answers:
+                    start = answer["answer_start"]
+                    if context[start : start + len(answer["text"])] != answer["text"]:
+                        raise ValueError(
+                            f"{path}: question {qa['id']}: answer {answer['text']!r} not at {start}"
+                        )
+                examples.append(QAExample(str(qa["id"]), qa["question"], context, answers, str(path)))
+    return examples
+
+
+@dataclass
+class Window:
+    """One feature: example `example`, context words `offset .. offset + len(starts) - 1` of the rendered order."""
+
+    example: int
+    offset: int
+    starts: list[int]  # first patch of each context word in the window
+    end: int  # first patch after the last context word (the EOS patch)
+    rtl: bool
+
+
+def _context_words(example: QAExample) -> list[str]:
+    return example.context.split()
+
+
+def _answer_words(example: QAExample) -> tuple[int, int] | None:
+    """(first, last) context word index touched by the first answer, None without answer."""
+    if not example.answers:
+        return None
+    start = example.answers[0]["answer_start"]
+    end = start + len(example.answers[0]["text"])
+    touched = [i for i, (s, e) in enumerate(example.word_spans()) if s < end and e > start]
+    return (touched[0], touched[-1]) if touched else None
+
+
+@dataclass
+class QAEncoder:
+    """Renders window k of the dataset; `windows` is filled once by `QATask.dataset` (rendering every example)."""
+
+    renderer: Any
+    examples: list[QAExample]
+    max_seq_length: int
+    stride: int
+    windows: list[Window] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_renderer(self.renderer, self.max_seq_length)
+
+    def _render(self, example: QAExample, words: list[str], rtl: bool, overflow: bool) -> Any:
+        # RTL pairs are drawn in reversed word order: `words` is the drawn order, the text is the reading order.
+        text = " ".join(words[::-1] if rtl else words)
+        return self.renderer(
+            (example.question, text), stride=self.stride, return_overflowing_patches=overflow
+        )
+
+    def _window(self, index: int, offset: int, encoding: Any) -> Window:
+        b_map = encoding.word_patch_map["text_b"]
+        kept = b_map["word_list_truncation_index"]
+        starts = [b_map["word_order_on_canvas"][i]["start_patch_index"] for i in range(kept)]
+        return Window(index, offset, starts, encoding.word_starts[-1], bool(b_map["is_rtl"]))
+
+    def build_windows(self, progress: bool = True) -> None:
+        for index, example in enumerate(tqdm(self.examples, desc="QA windows", disable=not progress)):
+            first = self.renderer((example.question, example.context), stride=self.stride,
+                                  return_overflowing_patches=True)  # fmt: skip
+            self.windows.append(self._window(index, 0, first))
+            for window in first.overflowing_patches or []:
+                self.windows.append(self._window(index, window.word_patch_map["text_b_word_offset"], window))
+
+    def __call__(self, window: Window) -> dict[str, torch.Tensor]:
+        example = self.examples[window.example]
+        words = _context_words(example)
+        drawn = words[::-1] if window.rtl else words
+        encoding = self._render(example, drawn[window.offset :], window.rtl, overflow=False)
+        features = render_features(encoding, self.max_seq_length)
+        start, end = self.positions(window)
+        features["start_positions"] = torch.tensor(start, dtype=torch.long)
+        features["end_positions"] = torch.tensor(end, dtype=torch.long)
+        return features
+
+    def positions(self, window: Window) -> tuple[int, int]:
+        """Gold (start, end) patch of the answer in this window; CLS (= L) when the window lacks it."""
+        cls = self.max_seq_length
+        span = _answer_words(self.examples[window.example])
+        if span is None:
+            return cls, cls
+        n_words = len(_context_words(self.examples[window.example]))
+        first, last = span
+        if window.rtl:  # drawn order is reversed: the answer's last word is drawn first
+            first, last = n_words - 1 - last, n_words - 1 - first
+        first, last = first - window.offset, last - window.offset
+        if first < 0 or last >= len(window.starts):
+            return cls, cls
+        bounds = [*window.starts, window.end]
+        return window.starts[first], max(bounds[last + 1] - 1, window.starts[last])
+
+
+def decode_answers(
+    dataset: RenderedDataset, start_logits: np.ndarray, end_logits: np.ndarray, max_answer_words: int = 30
+) -> dict[str, str]:
+    """Best answer text per example id: argmax of start+end logits over word spans of every window."""
+    encoder: QAEncoder = dataset.encoder  # type: ignore[assignment]
+    best: dict[int, tuple[float, int, int]] = {}
+    for k, window in enumerate(dataset.examples):
+        bounds = [*window.starts, window.end]
+        starts = start_logits[k][window.starts]  # (W,)
+        ends = end_logits[k][[max(b - 1, s) for b, s in zip(bounds[1:], window.starts, strict=True)]]  # (W,)
+        scores = starts[:, None] + ends[None, :]  # (W, W): first word i, last word j
+        n = len(window.starts)
+        valid = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(
+            np.ones((n, n), dtype=bool), k=max_answer_words
+        )
+        if not valid.any():
+            continue
+        i, j = np.unravel_index(np.where(valid, scores, -np.inf).argmax(), scores.shape)
+        score = float(scores[i, j])
+        if window.example not in best or score > best[window.example][0]:
+            words = len(_context_words(encoder.examples[window.example]))
+            first, last = i + window.offset, j + window.offset
+            if window.rtl:
+                first, last = words - 1 - last, words - 1 - first
+            best[window.example] = (score, int(first), int(last))
+    answers = {}
+    for index, example in enumerate(encoder.examples):
+        if index in best:
+            spans = example.word_spans()
+            _, first, last = best[index]
+            answers[example.id] = example.context[spans[first][0] : spans[last][1]]
+        else:
+            answers[example.id] = ""
+    return answers
+
+
+def _normalize(text: str) -> str:
+    """SQuAD answer normalisation: lower case, no punctuation, no English articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def _f1(prediction: str, gold: str) -> float:
+    predicted, truth = _normalize(prediction).split(), _normalize(gold).split()
+    common = sum((collections.Counter(predicted) & collections.Counter(truth)).values())
+    if not predicted or not truth:
+        return float(predicted == truth)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(truth)
+    return 2 * precision * recall / (precision + recall)
+
+
+def squad_metrics(predictions: dict[str, str], examples: Sequence[QAExample]) -> dict[str, float]:
+    """Exact match and F1 (x100), each the max over an example's gold answers, as the SQuAD v1.1 script."""
+    exact = f1 = 0.0
+    scored = [e for e in examples if e.answers]
+    for example in scored:
+        golds = [a["text"] for a in example.answers]
+        prediction = predictions.get(example.id, "")
+        exact += max(float(_normalize(prediction) == _normalize(g)) for g in golds)
+        f1 += max(_f1(prediction, g) for g in golds)
+    n = max(len(scored), 1)
+    return {"exact_match": 100.0 * exact / n, "f1": 100.0 * f1 / n}
+
+
+@dataclass
+class QATask(Task):
+    """`qa` with `PIXELForQuestionAnswering`; best model on SQuAD `f1`."""
+
+    name: str = "qa"
+    model_class_name: str = "PIXELForQuestionAnswering"
+    metric_for_best_model: str = "f1"
+    default_max_seq_length: int = 400
+    stride: int = 160  # patches shared by consecutive windows of a long context
+    max_answer_words: int = 30
+    # dataset() per examples list (by id), so write_predictions can map window rows back to examples
+    _datasets: dict[int, RenderedDataset] = field(default_factory=dict, repr=False)
+
+    def find_split(self, data_dir: Path, split: str) -> Path:
+        return split_file(data_dir, split, _SPLIT_FILES)
+
+    def read(self, path: Path) -> list[QAExample]:
+        return read_squad(path)
+
+    def labels(self, data_dir: Path | None = None, label_file: Path | None = None) -> list[str]:
+        return []
+
+    def model_kwargs(self, labels: list[str]) -> dict[str, Any]:
+        return {}
+
+    def dataset(
+        self, examples: Sequence[QAExample], renderer: Any, labels: list[str], max_seq_length: int
+    ) -> RenderedDataset:
+        """Renders every example once to find its windows; items are windows (several per long context)."""
+        encoder = QAEncoder(renderer, list(examples), max_seq_length, self.stride)
+        encoder.build_windows()
+        dataset = RenderedDataset(encoder.windows, encoder)
+        self._datasets[id(examples)] = dataset
+        return dataset
+
+    def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
+        start, end = logits[0], logits[1]  # (B, L+1) each
+        return torch.stack([start, end], dim=1).float()  # (B, 2, L+1)
+
+    def compute_metrics(self, eval_pred: Any) -> dict[str, float]:
+        raise RuntimeError("QA metrics need the evaluation dataset: use task.metrics_for(dataset)")
+
+    def metrics_for(self, dataset: RenderedDataset) -> Any:
+        def compute(eval_pred: Any) -> dict[str, float]:
+            logits = np.asarray(eval_pred.predictions)
+            answers = decode_answers(dataset, logits[:, 0], logits[:, 1], self.max_answer_words)
+            return squad_metrics(answers, dataset.encoder.examples)
+
+        return compute
+
+    def write_predictions(
+        self, examples: Sequence[QAExample], predictions: np.ndarray, labels: list[str], path: Path
+    ) -> None:
+        """JSON {id: answer text} as SQuAD's evaluation script reads; `examples` is the list given to `dataset()`."""
+        dataset = self._datasets.get(id(examples))
+        if dataset is None:
+            raise ValueError(
+                "QATask.write_predictions needs the same examples list that was passed to dataset()"
+            )
+        logits = np.asarray(predictions)  # (windows, 2, L+1)
+        answers = decode_answers(dataset, logits[:, 0], logits[:, 1], self.max_answer_words)
+        Path(path).write_text(json.dumps(answers, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def encode_raw(self, text: str) -> QAExample:
+        if "\t" not in text:
+            raise ValueError("QA input needs the question and the context separated by a tab")
+        question, context = text.split("\t", 1)
+        return QAExample("input", question, context)
