@@ -60,3 +60,11 @@ def ner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     f.write(f"{word} {tag}\n")
                 f.write("\n")
     return folder
+
+
+@pytest.fixture(scope="session")
+def renderer():
+    """The default (bigrams, Noto) renderer at 64 patches: short enough that long Tamil sentences get truncated."""
+    from pixel.render import PangoCairoTextRenderer
+
+    return PangoCairoTextRenderer(max_seq_length=64)

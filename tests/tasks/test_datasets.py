@@ -1,0 +1,170 @@
+"""Each task's dataset renders real data into correctly shaped features with the real renderer."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pixel.tasks import get_task
+from pixel.tasks.qa import decode_answers, squad_metrics
+from pixel.tasks.treebank import UD_HEAD_LABELS, UPOS_LABELS, read_conllu
+
+L = 64
+
+
+@pytest.fixture(scope="module")
+def tamil_dev(tamil: Path) -> list:
+    return read_conllu(tamil / "ta_ttb-ud-dev.conllu")[:12]
+
+
+def _common(features: dict, length: int = L) -> None:
+    assert features["pixel_values"].shape == (3, 16, 16 * length)
+    assert features["pixel_values"].dtype == torch.float32
+    assert 0.0 <= features["pixel_values"].min() and features["pixel_values"].max() <= 1.0
+    mask = features["attention_mask"]
+    assert mask.shape == (length,) and mask.dtype == torch.float32
+    n = int(mask.sum())
+    assert (mask[:n] == 1).all() and (mask[n:] == 0).all()
+    eos = n - 1  # the last attended patch is the black EOS patch
+    assert features["pixel_values"][:, :, 16 * eos : 16 * (eos + 1)].max() == 0.0
+
+
+def test_parsing_features(renderer, tamil_dev: list) -> None:
+    task = get_task("ud")
+    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
+    assert len(dataset) == len(tamil_dev)
+    total_dropped = 0
+    for sentence, features in zip(tamil_dev, (dataset[i] for i in range(len(dataset))), strict=True):
+        _common(features)
+        starts = features["word_starts"]
+        assert starts.shape == (L + 1,)
+        kept = int((starts != -100).sum()) - 1
+        assert starts[kept] == int(features["attention_mask"].sum()) - 1 or starts[kept] == L  # EOS patch
+        assert (starts[:kept].diff() > 0).all()  # every word starts at a fresh patch
+        arcs, rels = features["arc_labels"], features["rel_labels"]
+        assert arcs.shape == rels.shape == (L,)
+        assert arcs[:kept].tolist() == sentence.heads[:kept]
+        assert rels[:kept].tolist() == [UD_HEAD_LABELS.index(r) for r in sentence.rels[:kept]]
+        assert (arcs[kept:] == -100).all() and (rels[kept:] == -100).all()  # dropped words are not scored
+        total_dropped += len(sentence.words) - kept
+    report = dataset.truncation_report(progress=False)
+    assert report.dropped_words == total_dropped > 0  # at 64 patches some Tamil sentences lose words
+    assert report.words == sum(len(s.words) for s in tamil_dev)
+
+
+def test_parsing_published_mode_scores_dropped_words(renderer, tamil_dev: list) -> None:
+    task = get_task("ud", score_dropped_words=True)
+    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
+    long = max(range(len(tamil_dev)), key=lambda i: len(tamil_dev[i].words))
+    features = dataset[long]
+    kept = int((features["word_starts"] != -100).sum()) - 1
+    n = min(len(tamil_dev[long].words), L)
+    assert kept < n
+    expected = [h if h <= L else -100 for h in tamil_dev[long].heads[:n]]
+    assert features["arc_labels"][:n].tolist() == expected
+
+
+def test_pos_features(renderer, tamil_dev: list) -> None:
+    task = get_task("pos")
+    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
+    parser = get_task("ud").dataset(tamil_dev, renderer, UD_HEAD_LABELS, L)
+    for i, sentence in enumerate(tamil_dev):
+        features, parsed = dataset[i], parser[i]
+        _common(features)
+        labels = features["labels"]
+        kept = int((parsed["word_starts"] != -100).sum()) - 1
+        positions = torch.where(labels != -100)[0]
+        assert positions.tolist() == parsed["word_starts"][:kept].tolist()  # first patch of each kept word
+        assert labels[positions].tolist() == [UPOS_LABELS.index(u) for u in sentence.upos[:kept]]
+
+
+def test_vietnamese_pos(renderer, vietnamese: Path) -> None:
+    task = get_task("pos")
+    sentences = task.read(task.find_split(vietnamese, "train"))[:4]
+    dataset = task.dataset(sentences, renderer, task.labels(), L)
+    for i in range(len(dataset)):
+        _common(dataset[i])
+        assert int((dataset[i]["labels"] != -100).sum()) <= len(sentences[i].words)
+
+
+def test_ner_features(renderer, ner_dir: Path) -> None:
+    task = get_task("ner")
+    labels = task.labels(ner_dir)
+    sentences = task.read(task.find_split(ner_dir, "dev"))[:6]
+    dataset = task.dataset(sentences, renderer, labels, L)
+    features = dataset[0]
+    _common(features)
+    kept_labels = features["labels"][features["labels"] != -100].tolist()
+    assert kept_labels == [labels.index(t) for t in sentences[0].tags[: len(kept_labels)]]
+
+
+def test_sib_features(renderer, sib_eng: Path) -> None:
+    task = get_task("sib")
+    labels = task.labels(sib_eng)
+    examples = task.read(task.find_split(sib_eng, "dev"))[:4]
+    dataset = task.dataset(examples, renderer, labels, L)
+    batch = task.collate([dataset[i] for i in range(4)])
+    assert batch["pixel_values"].shape == (4, 3, 16, 16 * L)
+    assert batch["attention_mask"].shape == (4, L)
+    assert batch["labels"].tolist() == [labels.index(e.label) for e in examples]
+
+
+def test_pair_features(renderer, tmp_path: Path) -> None:
+    rows = [{"sentence1": "A man sleeps.", "sentence2": "Someone rests.", "label": "entailment"}]
+    (tmp_path / "dev.jsonl").write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
+    task = get_task("pair_classification")
+    examples = task.read(task.find_split(tmp_path, "dev"))
+    features = task.dataset(examples, renderer, ["entailment", "neutral"], L)[0]
+    _common(features)
+    single = renderer("A man sleeps.")
+    # the separator after text_a is a black patch, followed by text_b
+    sep = single.num_text_patches
+    assert features["pixel_values"][:, :, 16 * sep : 16 * (sep + 1)].max() == 0.0
+    assert int(features["attention_mask"].sum()) > sep + 2
+
+
+def test_renderer_length_must_match(renderer, tamil_dev: list) -> None:
+    with pytest.raises(ValueError, match="max_seq_length"):
+        get_task("ud").dataset(tamil_dev, renderer, UD_HEAD_LABELS, 256)
+
+
+def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
+    context = " ".join(f"word{i}" for i in range(60)) + " The capital of France is Paris. " + "tail " * 40
+    qas = [
+        {
+            "id": "q1",
+            "question": "Capital of France?",
+            "answers": [{"text": "Paris", "answer_start": context.index("Paris")}],
+        },
+        {
+            "id": "q2",
+            "question": "Which?",
+            "answers": [{"text": "word3 word4", "answer_start": context.index("word3 ")}],
+        },
+    ]
+    (tmp_path / "dev.json").write_text(
+        json.dumps({"data": [{"paragraphs": [{"context": context, "qas": qas}]}]})
+    )
+    task = get_task("qa", stride=16)
+    examples = task.read(task.find_split(tmp_path, "dev"))
+    dataset = task.dataset(examples, renderer, [], L)
+    assert len(dataset) > 2  # the long context is cut into overlapping windows
+    starts = np.full((len(dataset), L + 1), -5.0)
+    ends = starts.copy()
+    answered = 0
+    for k in range(len(dataset)):
+        features = dataset[k]
+        _common(features)
+        s, e = int(features["start_positions"]), int(features["end_positions"])
+        assert (s == e == L) or (0 <= s <= e < L)
+        answered += s != L
+        starts[k, s], ends[k, e] = 5.0, 5.0
+    assert answered >= 2
+    answers = decode_answers(dataset, starts, ends)
+    assert answers == {"q1": "Paris.", "q2": "word3 word4"}
+    assert squad_metrics(answers, examples) == {"exact_match": 100.0, "f1": 100.0}
+    predictions = np.stack([starts, ends], axis=1)
+    task.write_predictions(examples, predictions, [], tmp_path / "pred.json")
+    assert json.loads((tmp_path / "pred.json").read_text())["q2"] == "word3 word4"
