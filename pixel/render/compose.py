@@ -12,10 +12,11 @@ by zero patches, makes the caller draw the whole strip directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from pixel.render.layout import WordPlan
 from pixel.render.pango import PangoBackend, new_canvas, surface_coverage, surface_to_array
 from pixel.render.strategies import Block
 
@@ -76,6 +77,7 @@ class BlockCache:
 
     def clear(self) -> None:
         self._entries: dict[Block, _Entry] = {}
+        self._plans: dict[tuple, WordPlan] = {}
         self._chains: dict[tuple, np.ndarray] = {}
         self._chain_tiles = 0
         self._tiles = np.zeros((min(4096, self.max_tiles), self.P, self.P), dtype=np.uint8)
@@ -130,59 +132,106 @@ class BlockCache:
             self._store(tiles[1:-1]), n, bool(tiles[0].any()), bool(tiles[-1].any()), False, unknown
         )
 
-    def assemble(self, placed: Sequence[tuple[int, Block, _Entry]], num_patches: int) -> np.ndarray | None:
-        """A8 coverage ``uint8 [P, num_patches * P]`` of blocks at patch indices, or None if it cannot be exact."""
+    def plan(self, key: tuple, make_blocks: Callable[[], list[Block]]) -> WordPlan:
+        """The measured word for ``key``, with the tile arrays assembly gathers from (cached per word)."""
+        found = self._plans.get(key)
+        if found is None:
+            blocks = make_blocks()
+            entries = [self.entry(b) for b in blocks]
+            found = self._plans[key] = WordPlan(blocks, [e.n for e in entries])
+            found.tiles = _WordTiles(entries, found.patches, blocks)
+        return found
+
+    def count_unknown(self, words: Sequence[tuple[int, WordPlan, int]]) -> int:
+        return sum(plan.tiles.unknown for _, plan, _ in words)
+
+    def assemble(self, words: Sequence[tuple[int, WordPlan, int]], num_patches: int) -> np.ndarray | None:
+        """A8 coverage ``uint8 [P, num_patches * P]`` of laid-out words, or None if it cannot be exact."""
         P = self.P
         strip = np.zeros((num_patches + 2, P, P), dtype=np.uint8)  # (tiles incl. one margin per side, P, P)
-        live = [item for item in placed if item[2].n]
-        if any(e.direct for _, _, e in placed):
-            return None
-        if live:
-            pos = np.fromiter((p for p, _, _ in live), dtype=np.int64, count=len(live))
-            n = np.fromiter((e.n for _, _, e in live), dtype=np.int64, count=len(live))
-            base = np.fromiter((e.base for _, _, e in live), dtype=np.int64, count=len(live))
-            first = np.cumsum(n) - n
-            step = np.arange(int(n.sum())) - np.repeat(first, n)
-            dest = np.repeat(pos, n) + step + 1
-            keep = dest <= num_patches
-            strip[dest[keep]] = self._tiles[(np.repeat(base, n) + step)[keep]]
-            for chain in _ink_chains(live):
-                self._paste_chain(strip, chain, num_patches)
+        parts = []
+        for start, plan, count in words:
+            t = plan.tiles
+            if t.direct:
+                return None
+            k = len(t.rel) if count == len(plan.blocks) else int(np.searchsorted(t.index, count))
+            if k:
+                parts.append((start, t, k))
+        if not parts:
+            return strip[1:-1].transpose(1, 0, 2).reshape(P, num_patches * P)
+        pos = np.concatenate([t.rel[:k] + start for start, t, k in parts])
+        n = np.concatenate([t.n[:k] for _, t, k in parts])
+        base = np.concatenate([t.base[:k] for _, t, k in parts])
+        first = np.cumsum(n) - n
+        step = np.arange(int(first[-1] + n[-1])) - np.repeat(first, n)
+        dest = np.repeat(pos, n) + step + 1
+        keep = dest <= num_patches
+        strip[dest[keep]] = self._tiles[(np.repeat(base, n) + step)[keep]]
+        if any(t.margin_ink for _, t, _ in parts):
+            left = np.concatenate([t.left[:k] for _, t, k in parts])
+            right = np.concatenate([t.right[:k] for _, t, k in parts])
+            reach_right, reach_left = pos + n - 1 + right, pos - left
+            touching = np.flatnonzero(reach_right[:-1] >= reach_left[1:])  # block i's ink meets block i + 1's
+            if len(touching):
+                blocks = [b for _, t, k in parts for b in t.blocks[:k]]
+                for lo, hi in _runs(touching):
+                    self._paste_chain(
+                        strip,
+                        [
+                            (int(pos[i]), blocks[i], int(n[i]), bool(left[i]), bool(right[i]))
+                            for i in range(lo, hi + 1)
+                        ],
+                        num_patches,
+                    )
         return strip[1:-1].transpose(1, 0, 2).reshape(P, num_patches * P)
 
     def _paste_chain(
-        self, strip: np.ndarray, chain: list[tuple[int, Block, _Entry]], num_patches: int
+        self, strip: np.ndarray, chain: list[tuple[int, Block, int, bool, bool]], num_patches: int
     ) -> None:
-        """Overwrite the tiles of a chain of interacting blocks with cairo's own drawing of that chain."""
+        """Overwrite the tiles of a chain of touching blocks with cairo's own drawing of that chain."""
         origin = chain[0][0]
-        key = tuple((p - origin, b) for p, b, _ in chain)
+        key = tuple((p - origin, b) for p, b, _, _, _ in chain)
         tiles = self._chains.get(key)
+        end = chain[-1][0] + chain[-1][2]  # first tile after the chain's last block
         if tiles is None:
-            span = chain[-1][0] + chain[-1][2].n - origin
-            full = self._draw_blocks(key, span)
-            m = _SCRATCH_MARGIN
-            inner = full[:, (m - 1) * self.P : (m + span + 1) * self.P]
+            span, m = end - origin, _SCRATCH_MARGIN
+            inner = self._draw_blocks(key, span)[:, (m - 1) * self.P : (m + span + 1) * self.P]
             tiles = self._chains[key] = inner.reshape(self.P, span + 2, self.P).transpose(1, 0, 2)
             self._chain_tiles += span + 2
         # Strip index = tile + 1; write from the first to the last tile the chain owns or inks.
-        lo = origin + (0 if chain[0][2].left else 1)
-        hi = min(chain[-1][0] + chain[-1][2].n + (2 if chain[-1][2].right else 1), num_patches + 2)
+        lo = origin + (0 if chain[0][3] else 1)
+        hi = min(end + (2 if chain[-1][4] else 1), num_patches + 2)
         if lo < hi:
             strip[lo:hi] = tiles[lo - origin : hi - origin]
 
 
-def _ink_chains(live: Sequence[tuple[int, Block, _Entry]]) -> list[list[tuple[int, Block, _Entry]]]:
-    """Maximal runs of consecutive blocks where one block's margin ink reaches a tile of the next."""
-    chains, current, reach = [], [], -1  # reach: last tile the previous block's ink reaches
-    for item in live:
-        pos, _, e = item
-        if current and reach >= (pos - 1 if e.left else pos):
-            current.append(item)
-        else:
-            if len(current) > 1:
-                chains.append(current)
-            current = [item]
-        reach = pos + e.n if e.right else pos + e.n - 1
-    if len(current) > 1:
-        chains.append(current)
-    return chains
+def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
+    """Touching pairs (i, i + 1) -> maximal chains of block indices (first, last)."""
+    runs, lo, prev = [], int(indices[0]), int(indices[0])
+    for i in indices[1:].tolist():
+        if i != prev + 1:
+            runs.append((lo, prev + 1))
+            lo = i
+        prev = i
+    runs.append((lo, prev + 1))
+    return runs
+
+
+class _WordTiles:
+    """Arrays over a word's blocks that advance (n > 0): patch offset in the word, tiles, margin ink."""
+
+    __slots__ = ("rel", "n", "base", "left", "right", "index", "blocks", "direct", "margin_ink", "unknown")
+
+    def __init__(self, entries: list[_Entry], patches: list[int], blocks: list[Block]) -> None:
+        offsets = np.cumsum([0, *patches[:-1]]) if patches else np.zeros(0, np.int64)
+        live = [i for i, e in enumerate(entries) if e.n]
+        self.index = np.array(live, dtype=np.int64)
+        self.rel = offsets[self.index].astype(np.int64) if live else np.zeros(0, np.int64)
+        self.n = np.array([entries[i].n for i in live], dtype=np.int64)
+        self.base = np.array([entries[i].base for i in live], dtype=np.int64)
+        self.left = np.array([entries[i].left for i in live], dtype=np.int64)
+        self.right = np.array([entries[i].right for i in live], dtype=np.int64)
+        self.blocks = [blocks[i] for i in live]
+        self.direct = any(e.direct for e in entries)
+        self.margin_ink = bool(self.left.any() or self.right.any())
+        self.unknown = sum(e.unknown for e in entries)

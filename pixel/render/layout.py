@@ -13,15 +13,36 @@ logger = logging.getLogger(__name__)
 GOOGLE_SEARCH_PREFIX = "http://www.google.com/search"
 
 
+class WordPlan:
+    """A measured word: its blocks, the patches each advances, and (filled by the block cache) tile arrays."""
+
+    __slots__ = ("blocks", "patches", "total", "tiles")
+
+    def __init__(self, blocks: list[Block], patches: list[int]) -> None:
+        self.blocks, self.patches, self.total = blocks, patches, sum(patches)
+        self.tiles = None
+
+
 @dataclass
 class SentenceLayout:
-    """Blocks to draw (patch index, block) and what the Encoding reports about them."""
+    """Words to draw (start patch, plan, number of its blocks drawn) and what the Encoding reports about them."""
 
-    placed: list[tuple[int, Block]] = field(default_factory=list)
+    words: list[tuple[int, WordPlan, int]] = field(default_factory=list)
     word_starts: list[int] = field(default_factory=list)  # kept words only
     end: int = 0  # first patch after the last kept word
     truncated: bool = False
     word_patch_map: dict = field(default_factory=dict)
+
+    @property
+    def placed(self) -> list[tuple[int, Block]]:
+        """Every block to draw with its patch index, in drawing order."""
+        out = []
+        for start, plan, count in self.words:
+            pos = start
+            for block, n in zip(plan.blocks[:count], plan.patches, strict=False):
+                out.append((pos, block))
+                pos += n
+        return out
 
 
 def google_quirk(words: list[str]) -> list[str]:
@@ -33,17 +54,17 @@ def google_quirk(words: list[str]) -> list[str]:
 
 def layout_words(
     words: list[str],
-    blocks_of: Callable[[str], list[Block]],
-    patches_of: Callable[[Block], int],
+    plan_of: Callable[[str, bool], WordPlan],
     start: int,
     max_length: int,
     legacy: bool,
     max_seq_length: int,
     rtl: bool = False,
 ) -> SentenceLayout:
-    """Measure every word, truncate at word level, and return the blocks to draw.
+    """Measure every word, truncate at word level, and return the words to draw.
 
-    ``start``/``max_length`` are patch indices on the strip. With ``legacy`` (the published bigrams renderer):
+    ``start``/``max_length`` are patch indices on the strip; ``plan_of(word, is_last)`` measures one word. With
+    ``legacy`` (the published bigrams renderer):
     - Quirk "conservative truncation": when the text overflows, walk back to the last word that starts within
       ``max_length`` and drop that word too; if even the first word does not fit it is kept and clipped.
     - Quirk "skip at the last patch": if a non-final kept word ends exactly at patch ``max_seq_length - 1``, the
@@ -51,15 +72,15 @@ def layout_words(
     Otherwise the longest prefix of words that leaves room for the EOS patch is kept (a first word that does not
     fit is cut at block level).
     """
-    word_blocks = [blocks_of(w) for w in words]
-    starts, ends, offset = [], [], start
-    for blocks in word_blocks:
+    last = len(words) - 1
+    plans = [plan_of(w, i == last) for i, w in enumerate(words)]
+    starts, offset = [], start
+    for plan in plans:
         starts.append(offset)
-        offset += sum(patches_of(b) for b in blocks)
-        ends.append(offset)
-    kept, truncated, cut_first = len(words), False, None
+        offset += plan.total
+    kept, truncated, cut_first = len(words), False, False
     if legacy and offset > max_length:
-        i = len(words) - 1
+        i = last
         while i >= 0 and starts[i] > max_length:
             i -= 1
         kept, truncated = max(i, 1), True
@@ -68,22 +89,21 @@ def layout_words(
                 "the first word alone is longer than %d patches; it is kept and clipped", max_length
             )
     elif not legacy and words and offset >= max_length:
-        kept, truncated = sum(1 for e in ends if e < max_length), True
+        kept, truncated = sum(1 for s, p in zip(starts, plans, strict=True) if s + p.total < max_length), True
         if kept == 0:
-            kept, cut_first = 1, max_length - 1 - start
+            kept, cut_first = 1, True
     out = SentenceLayout(word_starts=starts[:kept], truncated=truncated)
-    out.end = ends[kept - 1] if kept else start
+    out.end = starts[kept - 1] + plans[kept - 1].total if kept else start
     for k in range(kept):
-        pos = starts[k]
-        for block in word_blocks[k]:
-            n = patches_of(block)
-            if cut_first is not None and pos + n > start + cut_first:
-                break
-            out.placed.append((pos, block))
-            pos += n
-        if cut_first is not None:
+        count = len(plans[k].blocks)
+        if cut_first:  # keep the blocks that leave room for the EOS patch
+            count, pos = 0, starts[0]
+            while count < len(plans[0].blocks) and pos + plans[0].patches[count] < max_length:
+                pos += plans[0].patches[count]
+                count += 1
             out.end = pos
-        if legacy and k < kept - 1 and ends[k] == max_seq_length - 1:
+        out.words.append((starts[k], plans[k], count))
+        if legacy and k < kept - 1 and starts[k] + plans[k].total == max_seq_length - 1:
             break
     out.word_patch_map = _word_patch_map(words, starts, kept, truncated, rtl)
     return out

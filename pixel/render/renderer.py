@@ -11,7 +11,7 @@ import numpy as np
 from pixel.render.compose import BlockCache, block_patches, draw_direct
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import RenderSettings, default_fonts
-from pixel.render.layout import SentenceLayout, google_quirk, layout_words
+from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_words
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
@@ -150,52 +150,54 @@ class PangoCairoTextRenderer(RendererPersistence):
         return self._encode(list(words), max_length, rtl or is_rtl(" ".join(words)), word_list=True)
 
     # -- the one code path --------------------------------------------------------------------------------------
-    def _blocks_of(self, rtl: bool, word_list: bool, n_words: int):
+    def _blocks_of(self, word: str, rtl: bool, is_last: bool, word_list: bool) -> list[Block]:
         if self.rendering_strategy != "continuous":
-            return lambda word: word_blocks(self.rendering_strategy, word, rtl, self.pixels_per_patch)
+            return word_blocks(self.rendering_strategy, word, rtl, self.pixels_per_patch)
+        if not word_list:
+            return [Block((word,), pad=4)]  # a whole sentence drawn at 0, EOS at next_patch(2 + width + 2)
         # Published PIXEL word lists: "word " per word at a fresh patch; the last word gets +2 px instead.
-        counter = iter(range(n_words))
+        return [Block((word,), pad=2)] if is_last else [Block((word + " ",))]
 
-        def continuous(word: str) -> list[Block]:
-            if not word_list:
-                return [Block((word,), pad=4)]  # drawn at 0, EOS at next_patch(2 + width + 2)
-            return [Block((word + " ",))] if next(counter) < n_words - 1 else [Block((word,), pad=2)]
-
-        return continuous
-
-    def _patches_of(self, block: Block) -> int:
+    def _plan_of(self, rtl: bool, word_list: bool):
         if self.use_cache:
-            return self.cache.entry(block).n
-        return block_patches(self.backend, block, self.pixels_per_patch)
+            cache = self.cache
+            return lambda word, is_last: cache.plan(
+                (word, rtl, is_last and word_list), lambda: self._blocks_of(word, rtl, is_last, word_list)
+            )
+        P = self.pixels_per_patch
+
+        def measure(word: str, is_last: bool) -> WordPlan:
+            blocks = self._blocks_of(word, rtl, is_last, word_list)
+            return WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks])
+
+        return measure
 
     def _layout(
         self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
     ) -> SentenceLayout:
         if self.legacy:
             words = google_quirk(words)
-        blocks_of = self._blocks_of(rtl, word_list, len(words))
-        return layout_words(
-            words, blocks_of, self._patches_of, start, max_length, self.legacy, self.max_seq_length, rtl
-        )
+        plan_of = self._plan_of(rtl, word_list)
+        return layout_words(words, plan_of, start, max_length, self.legacy, self.max_seq_length, rtl)
 
-    def _draw(self, placed: list[tuple[int, Block]], black: list[int]) -> tuple[np.ndarray, int]:
-        """Strip pixels for placed blocks with black separator/EOS patches; also the missing-glyph count."""
+    def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
+        """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
+        words = [w for layout in layouts for w in layout.words]
         pixels = None
         if self.use_cache:
             self.cache.begin()
-            entries = [(pos, b, self.cache.entry(b)) for pos, b in placed]
-            missing = sum(e.unknown for _, _, e in entries)
-            coverage = self.cache.assemble(entries, num_patches)
+            missing = self.cache.count_unknown(words)
+            coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:
                 gray = np.invert(coverage)
                 pixels = np.repeat(gray[:, :, None], 3, axis=2) if self.rgb else gray
         else:
+            placed = [item for layout in layouts for item in layout.placed]
             missing = sum(self.backend.extent(run).unknown_glyphs for _, b in placed for run in b.runs)
         if pixels is None:
-            pixels = draw_direct(
-                self.backend, [(pos * P, b) for pos, b in placed], num_patches * P, P, self.rgb
-            )
+            placed = [(pos * P, b) for layout in layouts for pos, b in layout.placed]
+            pixels = draw_direct(self.backend, placed, num_patches * P, P, self.rgb)
         for patch in black:
             pixels[:, patch * P : (patch + 1) * P] = 0
         return pixels, missing
@@ -213,7 +215,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         eos = min(
             layout.end, self.max_seq_length - 1
         )  # quirk (published): a full canvas loses its last patch
-        pixels, missing = self._draw(layout.placed, [eos])
+        pixels, missing = self._draw([layout], [eos])
         self._warn_missing(missing, words)
         return Encoding(
             pixel_values=pixels,
@@ -252,7 +254,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         sep = a.end
         b = self._layout(words_b, rtl, sep + 1, self.max_seq_length, False)
         eos = min(b.end, self.max_seq_length - 1)
-        pixels, missing = self._draw(a.placed + b.placed, [sep, eos])
+        pixels, missing = self._draw([a, b], [sep, eos])
         self._warn_missing(missing, words_a + words_b)
         return Encoding(
             pixel_values=pixels,

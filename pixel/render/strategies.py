@@ -17,7 +17,7 @@ Strategies:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
@@ -33,9 +33,8 @@ _WIDE_SCRIPT = regex.compile(
 _JOINING_SCRIPT = regex.compile(r"[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Nko}]")
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """Runs drawn from one patch boundary; hashable, so it is the block-cache key."""
+class Block(NamedTuple):
+    """Runs drawn from one patch boundary; the block-cache key (a tuple, so hashing is cheap)."""
 
     runs: tuple[str, ...]
     cell: int = 0  # 0: runs follow each other by logical width; > 0: run i is drawn at x = i * cell
@@ -85,10 +84,24 @@ def whole_word(word: str, rtl: bool) -> list[Block]:
 
 def mono_cells(word: str, rtl: bool, cell: int) -> list[Block]:
     """Each grapheme cluster in a fixed cell, two cells per patch, so characters sit at fixed positions."""
-    clusters = _GRAPHEME.findall(word)
+    blocks: list[Block] = []
+    pending: list[str] = []
+    for cluster in _GRAPHEME.findall(word):
+        if _WIDE_SCRIPT.match(cluster):  # a CJK character fills both cells of its patch
+            if pending:
+                blocks.append(Block(tuple(pending), cell=cell))
+                pending = []
+            blocks.append(Block((cluster,), cell=cell))
+            continue
+        pending.append(cluster)
+        if len(pending) == 2:
+            blocks.append(Block(tuple(pending), cell=cell))
+            pending = []
+    if pending:
+        blocks.append(Block(tuple(pending), cell=cell))
     if rtl:
-        clusters.reverse()
-    return [Block(tuple(clusters[i : i + 2]), cell=cell) for i in range(0, len(clusters), 2)]
+        blocks = [Block(b.runs[::-1], cell=cell) for b in reversed(blocks)]
+    return blocks
 
 
 def word_blocks(strategy: str, word: str, rtl: bool, pixels_per_patch: int) -> list[Block]:
@@ -109,19 +122,16 @@ def split_words(text: str) -> list[str]:
     return text.strip().split()
 
 
+_NOT_LETTERS = str.maketrans("", "", " \t\n\r\x0b\x0c0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 def is_rtl(text: str) -> bool:
     """Majority vote of the first, middle and last letters (ASCII spaces, punctuation and digits removed).
 
     Quirk (published): a heuristic on three characters, not a bidi analysis.
     """
-    letters = "".join(
-        c for c in text if not (c.isascii() and (c.isspace() or c.isdigit() or _is_ascii_punct(c)))
-    )
+    letters = text.translate(_NOT_LETTERS)
     if not letters:
         return False
     votes = sum(is_rtl_char(c) for c in (letters[0], letters[len(letters) // 2], letters[-1]))
     return votes >= 2
-
-
-def _is_ascii_punct(char: str) -> bool:
-    return char in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"

@@ -1,0 +1,83 @@
+"""Full-length (529-patch) sequences per second per core, for every strategy, cached vs the per-character path.
+
+Texts are SIB-200 sentences (en/hi/uk/zh, all splits) concatenated until they overflow 529 patches, so every
+strip is full, as in pretraining. Warm numbers: each renderer first renders the whole set once. The uncached
+path lays out and draws every run on the full strip with Pango, the same work as the published renderer.
+
+    python benchmarks/render.py [--seconds 5] [--strategies bigrams,words] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pixel.render import STRATEGIES, PangoCairoTextRenderer
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sib200"
+LANGS = ("eng_Latn", "hin_Deva", "ukr_Cyrl", "zho_Hans")
+
+
+def full_length_texts(lang: str, renderer: PangoCairoTextRenderer) -> list[str]:
+    """Consecutive sentences joined until the text just overflows the strip (as packed pretraining data)."""
+    sentences = []
+    for split in ("train", "dev", "test"):
+        with open(DATA / lang / f"{split}.tsv", newline="") as f:
+            sentences += [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+    texts, current = [], []
+    for sentence in sentences:
+        current.append(sentence)
+        if renderer(" ".join(current)).truncated:
+            texts.append(" ".join(current))
+            current = []
+    return texts
+
+
+def rate(renderer: PangoCairoTextRenderer, texts: list[str], seconds: float) -> tuple[float, float]:
+    """Sequences/s over at least ``seconds`` (cycling through texts) and the mean number of text patches."""
+    done, patches, start = 0, 0, time.perf_counter()
+    while True:
+        for text in texts:
+            patches += renderer(text).num_text_patches
+            done += 1
+            if done % 16 == 0 and time.perf_counter() - start > seconds:
+                return done / (time.perf_counter() - start), patches / done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=4.0, help="timing per measurement")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--check", action="store_true", help="also assert cached == uncached on every text")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    print(
+        f"{'strategy':<17}{'lang':<10}{'patches':>8}{'cached seq/s':>14}{'uncached seq/s':>16}{'speed-up':>10}"
+    )
+    for strategy in args.strategies.split(","):
+        for lang in LANGS:
+            cached = PangoCairoTextRenderer(rendering_strategy=strategy, use_cache=True)
+            lang_texts = full_length_texts(lang, cached)
+            direct = PangoCairoTextRenderer(rendering_strategy=strategy, use_cache=False)
+            for text in lang_texts:  # warm both (Pango font loading, width and block caches)
+                a, b = cached(text), direct(text)
+                if args.check:
+                    assert np.array_equal(a.pixel_values, b.pixel_values), (strategy, lang, text[:80])
+            fast, patches = rate(cached, lang_texts, args.seconds)
+            slow, _ = rate(direct, lang_texts, args.seconds / 2)
+            print(
+                f"{strategy:<17}{lang:<10}{patches:>8.0f}{fast:>14.0f}{slow:>16.0f}{fast / slow:>9.1f}x",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
