@@ -341,6 +341,13 @@ def _bf16_fallback(values: dict[str, Any]) -> None:
         values["bf16_full_eval"] = False
 
 
+def _no_pinning_without_gpu(values: dict[str, Any]) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        values["dataloader_pin_memory"] = False  # nothing to pin for; avoids a warning per DataLoader
+
+
 def _values_from_argv(parser: HfArgumentParser, argv: list[str]) -> dict[str, Any]:
     if len(argv) == 1 and argv[0].endswith(".json"):
         # The published scripts also take a single JSON file holding all arguments.
@@ -382,6 +389,7 @@ def parse_finetune_args(
         if values.get("greater_is_better") is None:
             values["greater_is_better"] = greater_is_better
     _bf16_fallback(values)
+    _no_pinning_without_gpu(values)
     # Our datasets yield exactly the model's inputs; the parser also needs word_starts, which no signature names.
     values["remove_unused_columns"] = False
     out = []

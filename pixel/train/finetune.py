@@ -318,9 +318,7 @@ def _run(
         output = trainer.predict(split.dataset, metric_key_prefix=prefix)
         metrics = dict(output.metrics)
         metrics[f"{prefix}_samples"] = len(split.examples)
-        report = getattr(split.dataset, "truncation_report", None)
-        if report is not None:
-            metrics.update(report(progress=False).as_metrics(f"{prefix}_truncation_"))
+        metrics.update(_truncation_metrics(split.dataset, prefix))
         trainer.log_metrics(prefix, metrics)
         trainer.save_metrics(prefix, metrics)
         results.update(metrics)
@@ -330,3 +328,15 @@ def _run(
                 task.write_predictions(split.examples, output.predictions, labels, path)
                 logger.info("wrote %s predictions to %s", name, path)
     return results
+
+
+def _truncation_metrics(dataset: Any, prefix: str) -> dict[str, int]:
+    """Words that truncation cut from a word-level split: reported, since they cannot be scored."""
+    report = getattr(dataset, "truncation_report", None)
+    if report is None or not hasattr(getattr(dataset, "encoder", None), "dropped_words"):
+        return {}
+    counts = report(progress=False)
+    return {
+        f"{prefix}_dropped_words": counts.dropped_words,
+        f"{prefix}_truncated_examples": counts.truncated_examples,
+    }
