@@ -66,7 +66,7 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
     batch_size: int = 1
     base_dir: Path | None = None
     skip_batches: int = 0
-    map_batch_size: int = 1000
+    map_batch_size: int = 64  # documents packed per call; small so the first blocks come quickly
     packers: list[BlockPacker] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,12 +77,11 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = torch.utils.data.get_worker_info()
         worker, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        # The DataLoader takes batch k from worker k % num_workers, each batch from consecutive items.
-        done = (
-            (self.skip_batches - worker + num_workers - 1) // num_workers if self.skip_batches > worker else 0
-        )
-        items = self.examples(worker, num_workers)
-        return itertools.islice(items, done * self.batch_size, None)
+        # The DataLoader takes batch k from worker k % num_workers, each from that worker's consecutive items, and
+        # restarts at worker 0: after skipping B batches, worker w must continue the stream of worker (w + B) % W.
+        stream_of = (worker + self.skip_batches) % num_workers
+        done = len(range(stream_of, self.skip_batches, num_workers))  # batches that stream already gave
+        return itertools.islice(self.examples(stream_of, num_workers), done * self.batch_size, None)
 
     def examples(self, worker: int = 0, num_workers: int = 1) -> Iterator[dict[str, Any]]:
         """The endless item stream of one worker (ids are unique across workers and epochs)."""
