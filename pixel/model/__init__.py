@@ -1,10 +1,14 @@
 """PIXEL models: configuration, MAE pretraining model, encoder, task heads and span masking (torch only)."""
 
 from .backbone import PIXELModel, PIXELModelOutput, PIXELPreTrainedModel
+from .biaffine import Biaffine, chu_liu_edmonds, mst_decode, pool_words
 from .configuration import PIXELConfig
 from .embeddings import mae_token_masking, pixel_grid_sincos
+from .heads import PIXELForQuestionAnswering, PIXELForSequenceClassification, PIXELForTokenClassification
 from .loading import register_auto_classes, resize_model_embeddings
 from .masking import SpanMaskingGenerator
+from .parsing import DependencyParsingModelOutput, PIXELForBiaffineParsing
+from .pooling import PoolingMode
 from .pretraining import (
     PIXELForPreTraining,
     PIXELForPreTrainingOutput,
@@ -14,6 +18,16 @@ from .pretraining import (
 )
 
 __all__ = [
+    "Biaffine",
+    "DependencyParsingModelOutput",
+    "PIXELForBiaffineParsing",
+    "PIXELForQuestionAnswering",
+    "PIXELForSequenceClassification",
+    "PIXELForTokenClassification",
+    "PoolingMode",
+    "chu_liu_edmonds",
+    "mst_decode",
+    "pool_words",
     "PIXELConfig",
     "PIXELForPreTraining",
     "PIXELForPreTrainingOutput",

@@ -78,18 +78,17 @@ def register_auto_classes() -> None:
         AutoModelForTokenClassification,
     )
 
-    from . import heads
     from .backbone import PIXELModel
     from .configuration import PIXELConfig
+    from .heads import PIXELForQuestionAnswering, PIXELForSequenceClassification, PIXELForTokenClassification
     from .pretraining import PIXELForPreTraining
 
     AutoConfig.register(PIXELConfig.model_type, PIXELConfig, exist_ok=True)
     for auto, model in (
         (AutoModel, PIXELModel),
         (AutoModelForPreTraining, PIXELForPreTraining),
-        (AutoModelForSequenceClassification, getattr(heads, "PIXELForSequenceClassification", None)),
-        (AutoModelForTokenClassification, getattr(heads, "PIXELForTokenClassification", None)),
-        (AutoModelForQuestionAnswering, getattr(heads, "PIXELForQuestionAnswering", None)),
+        (AutoModelForSequenceClassification, PIXELForSequenceClassification),
+        (AutoModelForTokenClassification, PIXELForTokenClassification),
+        (AutoModelForQuestionAnswering, PIXELForQuestionAnswering),
     ):
-        if model is not None:
-            auto.register(PIXELConfig, model, exist_ok=True)
+        auto.register(PIXELConfig, model, exist_ok=True)
