@@ -40,6 +40,9 @@ class RenderSettings:
     antialias: bool = True
     lcdfilter: str = "lcddefault"
     hinting: bool = True
+    # Families tried right after the main font, in this order; empty keeps fontconfig's own fallback order,
+    # which the published renderer had.
+    preferred_fallbacks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -47,7 +50,30 @@ class RenderSettings:
             "antialias": self.antialias,
             "lcdfilter": self.lcdfilter,
             "hinting": self.hinting,
+            "preferred_fallbacks": list(self.preferred_fallbacks),
         }
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RenderSettings:
+        values = dict(values)
+        values["preferred_fallbacks"] = tuple(values.get("preferred_fallbacks", ()))
+        return cls(**values)
+
+
+# Fontconfig breaks ties between fonts that cover a script by file order: with Debian's Noto set it draws some
+# Tamil letters from Noto Sans Grantha (splitting Tamil clusters across fonts, so HarfBuzz inserts dotted
+# circles), the Devanagari danda from Noto Sans Takri and Arabic from Noto Kufi Arabic. The new strategies with
+# the default fonts therefore name each script's own font first. (Pango 1.50 puts no language in the fontconfig
+# pattern, so a per-language rule cannot select them.)
+SCRIPT_FONT_PREFERENCES = (
+    "Noto Sans Devanagari",
+    "Noto Sans Bengali",
+    "Noto Sans Tamil",
+    "Noto Sans Telugu",
+    "Noto Sans Thai",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+)
 
 
 def default_fonts() -> tuple[Path, tuple[Path, ...]]:
@@ -97,6 +123,9 @@ def fonts_conf_text(font_file: Path, fallback_dirs: tuple[Path, ...], settings: 
     """An isolated fontconfig configuration: only these fonts, with explicit rendering settings."""
     bool_ = lambda b: "true" if b else "false"  # noqa: E731
     dirs = "\n".join(f"  <dir>{escape(str(Path(d).resolve()))}</dir>" for d in fallback_dirs)
+    prefer = "".join(f"<string>{escape(family)}</string>" for family in settings.preferred_fallbacks)
+    if prefer:
+        prefer = f'  <match target="pattern"><edit name="family" mode="append">{prefer}</edit></match>'
     cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pixel" / "fontconfig"
     return f"""<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -105,6 +134,7 @@ def fonts_conf_text(font_file: Path, fallback_dirs: tuple[Path, ...], settings: 
 {dirs}
   <cachedir>/var/cache/fontconfig</cachedir>
   <cachedir>{escape(str(cache_dir))}</cachedir>
+{prefer}
   <match target="font">
     <edit name="antialias" mode="assign"><bool>{bool_(settings.antialias)}</bool></edit>
     <edit name="hinting" mode="assign"><bool>{bool_(settings.hinting)}</bool></edit>

@@ -98,7 +98,7 @@ class RendererPersistence:
         kwargs = {k: config[k] for k in _INIT_KEYS if k in config}
         kwargs["font_file"] = str(font_path)
         if isinstance(kwargs.get("render_settings"), dict):
-            kwargs["render_settings"] = RenderSettings(**kwargs["render_settings"])
+            kwargs["render_settings"] = RenderSettings.from_dict(kwargs["render_settings"])
         kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
         renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
         for key, value in overrides.items():

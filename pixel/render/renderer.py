@@ -10,7 +10,7 @@ import numpy as np
 
 from pixel.render.compose import BlockCache, block_patches, draw_direct
 from pixel.render.encoding import Encoding
-from pixel.render.fonts import RenderSettings, default_fonts
+from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
 from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_words
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
@@ -74,8 +74,12 @@ class PangoCairoTextRenderer(RendererPersistence):
         self.max_seq_length, self.rgb = max_seq_length, rgb
         self.rendering_strategy, self.language = rendering_strategy, language
         if isinstance(render_settings, dict):
-            render_settings = RenderSettings(**render_settings)
-        self.render_settings = render_settings or RenderSettings()
+            render_settings = RenderSettings.from_dict(render_settings)
+        if render_settings is None:
+            # The published strategies keep fontconfig's order (pixels as published); new ones prefer script fonts.
+            modern = font_file is None and rendering_strategy not in ("bigrams", "continuous")
+            render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
+        self.render_settings = render_settings
         self.use_cache = rendering_strategy != "continuous" if use_cache is None else use_cache
         self.cache_megabytes = cache_megabytes
         self._backend: PangoBackend | None = None
