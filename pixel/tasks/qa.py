@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import re
 import string
 from collections.abc import Sequence
@@ -27,6 +28,8 @@ from tqdm.auto import tqdm
 from pixel.tasks.base import RenderedDataset, Task, check_renderer, render_features, split_file
 
 __all__ = ["QAExample", "QATask", "Window", "decode_answers", "read_squad", "squad_metrics"]
+
+logger = logging.getLogger(__name__)
 
 _SPLIT_FILES = ("{split}.json", "{split}-v*.json", "*{split}*.json")
 
@@ -133,6 +136,11 @@ class QAEncoder:
         words = _context_words(example)
         drawn = words[::-1] if window.rtl else words
         encoding = self._render(example, drawn[window.offset :], window.rtl, overflow=False)
+        if self._window(window.example, window.offset, encoding).starts != window.starts:
+            # the sub-context can flip the renderer's RTL vote; the answer positions would then be wrong
+            logger.warning(
+                "question %s: window at word %d re-rendered differently", example.id, window.offset
+            )
         features = render_features(encoding, self.max_seq_length)
         start, end = self.positions(window)
         features["start_positions"] = torch.tensor(start, dtype=torch.long)

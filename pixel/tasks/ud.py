@@ -167,9 +167,6 @@ class ParsingTask(Task):
             ArcEncoder(renderer, label2id, max_seq_length, score_dropped_words=self.score_dropped_words),
         )
 
-    def model_kwargs(self, labels: list[str]) -> dict[str, Any]:
-        return {**super().model_kwargs(labels), "pad_token_id": IGNORE_INDEX}
-
     def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
         return decode_parses(logits, labels)
 
