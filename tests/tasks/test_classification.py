@@ -109,3 +109,21 @@ def test_writer_tsv(tmp_path: Path) -> None:
         '7\tGo "there" now\ttravel\ttravel',
         "8\tEat\thealth\ttravel",
     ]
+
+
+def test_hf_dataset_folder(tmp_path: Path) -> None:
+    import datasets
+
+    features = datasets.Features(
+        {"sentence": datasets.Value("string"), "label": datasets.ClassLabel(names=["neg", "pos"])}
+    )
+    split = datasets.Dataset.from_dict(
+        {"sentence": ["bad", "good", "fine"], "label": [0, 1, 1]}, features=features
+    )
+    datasets.DatasetDict({"train": split, "validation": split}).save_to_disk(str(tmp_path / "hf"))
+    task = get_task("classification")
+    path = task.find_split(tmp_path / "hf", "dev")
+    assert path.name == "validation"
+    examples = task.read(path)
+    assert [(e.text, e.label) for e in examples] == [("bad", "0"), ("good", "1"), ("fine", "1")]
+    assert task.labels(tmp_path / "hf") == ["0", "1"]  # ids as stored

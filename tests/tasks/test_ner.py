@@ -101,3 +101,14 @@ def test_writer(tmp_path: Path) -> None:
     assert (tmp_path / "out.txt").read_text(encoding="utf-8") == "a\tB-PER\nb\tI-PER\nc\tO\n\n"
     back = read_conll_ner(tmp_path / "out.txt")
     assert back[0].tags == ["B-PER", "I-PER", "O"]
+
+
+def test_conll2003_columns_and_docstart(tmp_path: Path) -> None:
+    path = tmp_path / "train.txt"
+    path.write_text(
+        "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n-DOCSTART- -X- -X- O\nPeter\tNNP\tB-NP\tB-PER\n",
+        encoding="utf-8",
+    )
+    sentences = read_conll_ner(path)
+    assert [s.words for s in sentences] == [["EU", "rejects"], ["Peter"]]
+    assert [s.tags for s in sentences] == [["B-ORG", "O"], ["B-PER"]]
