@@ -83,7 +83,7 @@ class RenderedDataset(torch.utils.data.Dataset):
             report.truncated_examples += dropped > 0
         if report.dropped_words:
             logger.warning(
-                "truncation dropped %d of %d words in %d of %d examples; they are excluded from the metrics",
+                "truncation dropped %d of %d words in %d of %d examples (see the task docs for how they are scored)",
                 report.dropped_words,
                 report.words,
                 report.truncated_examples,
