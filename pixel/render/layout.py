@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from pixel.render.strategies import Block
 
@@ -14,13 +15,21 @@ GOOGLE_SEARCH_PREFIX = "http://www.google.com/search"
 
 
 class WordPlan:
-    """A measured word: its blocks, the patches each advances, and (filled by the block cache) tile arrays."""
+    """A measured word: its blocks and the patches each advances; the tile cache adds where its tiles are."""
 
-    __slots__ = ("blocks", "patches", "total", "tiles")
+    __slots__ = ("blocks", "patches", "total", "base", "left", "right", "direct", "unknown")
 
     def __init__(self, blocks: list[Block], patches: list[int]) -> None:
         self.blocks, self.patches, self.total = blocks, patches, sum(patches)
-        self.tiles = None
+        self.base, self.left, self.right, self.direct, self.unknown = 0, False, False, False, 0
+
+    def relative(self) -> list[tuple[int, Block]]:
+        """(patch offset within the word, block) for every block."""
+        out, pos = [], 0
+        for block, n in zip(self.blocks, self.patches, strict=True):
+            out.append((pos, block))
+            pos += n
+        return out
 
 
 @dataclass
@@ -109,23 +118,40 @@ def layout_words(
     return out
 
 
-def _word_patch_map(words: list[str], starts: list[int], kept: int, truncated: bool, rtl: bool) -> dict:
-    """The published ``word_patch_map``; character lengths count one trailing space per word (QA alignment)."""
-    total = sum(len(w) + 1 for w in words)
-    order, before = {}, 0
-    for i, (word, start) in enumerate(zip(words, starts, strict=True)):
-        order[i] = {
-            "start_patch_index": start,
+class _WordOrder(Mapping):
+    """``word_order_on_canvas`` of the published ``word_patch_map``, built per entry on access (it is rarely read)."""
+
+    def __init__(self, words: list[str], starts: list[int]) -> None:
+        self._words, self._starts = words, starts
+        self._before = None
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __iter__(self):
+        return iter(range(len(self._words)))
+
+    def __getitem__(self, i: int) -> dict:
+        if not isinstance(i, int) or not 0 <= i < len(self._words):
+            raise KeyError(i)
+        if self._before is None:
+            self._before = list(accumulate((len(w) + 1 for w in self._words), initial=0))
+        word, before, total = self._words[i], self._before[i], self._before[-1]
+        return {
+            "start_patch_index": self._starts[i],
             "word": word,
             "word_len": len(word),
             "sentence_len_ltr": before,
             "sentence_len_rtl": total - before - len(word) - 1,
         }
-        before += len(word) + 1
+
+
+def _word_patch_map(words: list[str], starts: list[int], kept: int, truncated: bool, rtl: bool) -> dict:
+    """The published ``word_patch_map``; character lengths count one trailing space per word (QA alignment)."""
     return {
-        "sum_len_words": total,
+        "sum_len_words": sum(map(len, words)) + len(words),
         "total_number_of_words": len(words),
-        "word_order_on_canvas": order,
+        "word_order_on_canvas": _WordOrder(words, starts),
         "text_is_truncated": truncated,
         "word_list_truncation_index": kept,
         "is_rtl": rtl,

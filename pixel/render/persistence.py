@@ -54,6 +54,7 @@ class RendererPersistence:
             "language": self.language,
             "render_settings": self.render_settings.to_dict(),
             "font_sha256": fonts,
+            "fallback_fonts_dirs": [str(d) for d in self.fallback_dirs],
             "fallback_fonts": self._fallback_fingerprints(),
             "font_color": "black",
             "background_color": "white",
@@ -100,6 +101,14 @@ class RendererPersistence:
         if isinstance(kwargs.get("render_settings"), dict):
             kwargs["render_settings"] = RenderSettings.from_dict(kwargs["render_settings"])
         kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
+        if fallback_fonts_dir is None and config.get("fallback_fonts_dirs"):
+            recorded = [Path(d) for d in config["fallback_fonts_dirs"]]
+            fallback_fonts_dir = [d for d in recorded if d.is_dir()] or None
+            if len(fallback_fonts_dir or []) < len(recorded):
+                warnings.warn(
+                    f"fallback font folders recorded in {config_path} are missing here: {recorded}",
+                    stacklevel=2,
+                )
         renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
         for key, value in overrides.items():
             setattr(renderer, key, value)

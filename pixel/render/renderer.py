@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from pixel.render.compose import BlockCache, block_patches, draw_direct
+from pixel.render.compose import TileCache, block_patches, draw_direct
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
 from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_words
@@ -83,7 +83,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         self.use_cache = rendering_strategy != "continuous" if use_cache is None else use_cache
         self.cache_megabytes = cache_megabytes
         self._backend: PangoBackend | None = None
-        self._cache: BlockCache | None = None
+        self._cache: TileCache | None = None
 
     # -- Pango state is created lazily, so renderers pickle cheaply into DataLoader workers ------------------
     @property
@@ -100,9 +100,9 @@ class PangoCairoTextRenderer(RendererPersistence):
         return self._backend
 
     @property
-    def cache(self) -> BlockCache:
+    def cache(self) -> TileCache:
         if self._cache is None:
-            self._cache = BlockCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
+            self._cache = TileCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
         return self._cache
 
     def __getstate__(self) -> dict:
@@ -191,7 +191,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         pixels = None
         if self.use_cache:
             self.cache.begin()
-            missing = self.cache.count_unknown(words)
+            missing = sum(plan.unknown for _, plan, _ in words)
             coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:
                 gray = np.invert(coverage)
