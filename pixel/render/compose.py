@@ -67,14 +67,14 @@ class TileCache:
         self.clear()
 
     def clear(self) -> None:
-        self._plans: dict[tuple, WordPlan] = {}
+        self._tables: dict[tuple, dict[str, WordPlan]] = {}
         self._chains: dict[tuple, np.ndarray] = {}
         self._chain_tiles = 0
         self._tiles = np.zeros((min(4096, self.max_tiles), self.P, self.P), dtype=np.uint8)
         self._used = 0
 
     def __len__(self) -> int:
-        return len(self._plans)
+        return sum(map(len, self._tables.values()))
 
     def begin(self) -> None:
         """Call before each strip: memory is bounded by emptying the cache between strips, never during one."""
@@ -102,12 +102,22 @@ class TileCache:
                 self.backend.draw(context, run, (m + pos) * P + x, P)
         return surface_coverage(surface)
 
-    def plan(self, key: tuple, make_blocks: Callable[[], list[Block]]) -> WordPlan:
-        """The measured and drawn word for ``key`` (cached)."""
-        found = self._plans.get(key)
-        if found is None:
-            found = self._plans[key] = self._make_plan(make_blocks())
-        return found
+    def plans(
+        self, words: Sequence[str], variant: tuple, make_blocks: Callable[[str], list[Block]]
+    ) -> list[WordPlan]:
+        """The measured and drawn words (cached per ``variant``, e.g. the RTL flag, then per word)."""
+        table = self._tables.get(variant)
+        if table is None:
+            table = self._tables[variant] = {}
+        get = table.get
+        out = [get(w) for w in words]
+        for i, found in enumerate(out):
+            if found is None:
+                found = table.get(words[i])
+                if found is None:
+                    found = table[words[i]] = self._make_plan(make_blocks(words[i]))
+                out[i] = found
+        return out
 
     def _make_plan(self, blocks: list[Block]) -> WordPlan:
         P, m = self.P, _SCRATCH_MARGIN

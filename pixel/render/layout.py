@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -63,7 +63,7 @@ def google_quirk(words: list[str]) -> list[str]:
 
 def layout_words(
     words: list[str],
-    plan_of: Callable[[str, bool], WordPlan],
+    plans: list[WordPlan],
     start: int,
     max_length: int,
     legacy: bool,
@@ -72,7 +72,7 @@ def layout_words(
 ) -> SentenceLayout:
     """Measure every word, truncate at word level, and return the words to draw.
 
-    ``start``/``max_length`` are patch indices on the strip; ``plan_of(word, is_last)`` measures one word. With
+    ``start``/``max_length`` are patch indices on the strip; ``plans`` are the measured words. With
     ``legacy`` (the published bigrams renderer):
     - Quirk "conservative truncation": when the text overflows, walk back to the last word that starts within
       ``max_length`` and drop that word too; if even the first word does not fit it is kept and clipped.
@@ -82,7 +82,6 @@ def layout_words(
     fit is cut at block level).
     """
     last = len(words) - 1
-    plans = [plan_of(w, i == last) for i, w in enumerate(words)]
     starts, offset = [], start
     for plan in plans:
         starts.append(offset)

@@ -162,27 +162,30 @@ class PangoCairoTextRenderer(RendererPersistence):
         # Published PIXEL word lists: "word " per word at a fresh patch; the last word gets +2 px instead.
         return [Block((word,), pad=2)] if is_last else [Block((word + " ",))]
 
-    def _plan_of(self, rtl: bool, word_list: bool):
+    def _plans(self, words: list[str], rtl: bool, word_list: bool) -> list[WordPlan]:
+        """Measure words (from the tile cache when on); only continuous word lists treat the last word apart."""
+        last_apart = word_list and self.rendering_strategy == "continuous" and bool(words)
+        body = words[:-1] if last_apart else words
+        tail = words[-1:] if last_apart else []
         if self.use_cache:
-            cache = self.cache
-            return lambda word, is_last: cache.plan(
-                (word, rtl, is_last and word_list), lambda: self._blocks_of(word, rtl, is_last, word_list)
+            plans = self.cache.plans(body, (rtl, False), lambda w: self._blocks_of(w, rtl, False, word_list))
+            return plans + self.cache.plans(
+                tail, (rtl, True), lambda w: self._blocks_of(w, rtl, True, word_list)
             )
         P = self.pixels_per_patch
-
-        def measure(word: str, is_last: bool) -> WordPlan:
-            blocks = self._blocks_of(word, rtl, is_last, word_list)
-            return WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks])
-
-        return measure
+        out = []
+        for i, word in enumerate(body + tail):
+            blocks = self._blocks_of(word, rtl, i >= len(body), word_list)
+            out.append(WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks]))
+        return out
 
     def _layout(
         self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
     ) -> SentenceLayout:
         if self.legacy:
             words = google_quirk(words)
-        plan_of = self._plan_of(rtl, word_list)
-        return layout_words(words, plan_of, start, max_length, self.legacy, self.max_seq_length, rtl)
+        plans = self._plans(words, rtl, word_list)
+        return layout_words(words, plans, start, max_length, self.legacy, self.max_seq_length, rtl)
 
     def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
         """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""

@@ -61,3 +61,18 @@ def test_attention_mask():
     mask = get_attention_mask(3, 8)
     assert mask.dtype == np.float32 and mask.tolist() == [1, 1, 1, 1, 0, 0, 0, 0]
     assert get_attention_mask(10, 4).tolist() == [1, 1, 1, 1]
+
+
+def test_language_is_explicit_and_changes_only_cjk_faces(make_renderer):
+    # Pango's default language comes from the locale; the renderer sets it explicitly ("c" = the published
+    # renderer under C.UTF-8). "zh-cn" picks the Chinese face of the CJK collection: pixels change, layout does not.
+    from pixel.render import PangoCairoTextRenderer
+
+    text = "中文字 直 骨 次 今"
+    default, chinese = make_renderer()(text), PangoCairoTextRenderer(language="zh-cn")(text)
+    assert default.word_starts == chinese.word_starts
+    assert not np.array_equal(default.pixel_values, chinese.pixel_values)
+    latin = "My cat loves oatmeal ."
+    assert np.array_equal(
+        make_renderer()(latin).pixel_values, PangoCairoTextRenderer(language="en-us")(latin).pixel_values
+    )
