@@ -18,7 +18,14 @@ import torch
 
 from pixel.model import PIXELConfig, PIXELForPreTraining
 
-PEAK_BF16_TFLOPS = {"H100 PCIe": 756.0, "H100": 989.0, "H200": 989.0, "GH200": 989.0, "A100": 312.0, "L4": 121.0}
+PEAK_BF16_TFLOPS = {
+    "H100 PCIe": 756.0,
+    "H100": 989.0,
+    "H200": 989.0,
+    "GH200": 989.0,
+    "A100": 312.0,
+    "L4": 121.0,
+}
 
 
 def pretraining_flops(config: PIXELConfig, patches: int) -> float:
@@ -36,7 +43,12 @@ def pretraining_flops(config: PIXELConfig, patches: int) -> float:
         2 * patches * pixels * config.hidden_size  # patch embedding (all patches are embedded before masking)
         + blocks(kept, config.hidden_size, config.intermediate_size, config.num_hidden_layers)
         + 2 * kept * config.hidden_size * config.decoder_hidden_size
-        + blocks(full, config.decoder_hidden_size, config.decoder_intermediate_size, config.decoder_num_hidden_layers)
+        + blocks(
+            full,
+            config.decoder_hidden_size,
+            config.decoder_intermediate_size,
+            config.decoder_num_hidden_layers,
+        )
         + 2 * full * config.decoder_hidden_size * pixels
     )
     return 3 * forward
@@ -55,7 +67,9 @@ def peak_tflops(device: torch.device, override: float | None) -> float | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--patches", type=int, default=511)
     parser.add_argument("--steps", type=int, default=10)
@@ -63,8 +77,12 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--optimizer", action="store_true", help="include a fused AdamW step")
     parser.add_argument("--gradient-checkpointing", action="store_true")
-    parser.add_argument("--padding", type=float, default=0.0, help="fraction of each sequence that is padding")
-    parser.add_argument("--peak-tflops", type=float, default=None, help="bf16 dense peak, if not auto-detected")
+    parser.add_argument(
+        "--padding", type=float, default=0.0, help="fraction of each sequence that is padding"
+    )
+    parser.add_argument(
+        "--peak-tflops", type=float, default=None, help="bf16 dense peak, if not auto-detected"
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tiny", action="store_true", help="small widths, for a smoke test")
     args = parser.parse_args()
@@ -85,7 +103,9 @@ def main() -> None:
         model.activation_checkpointing_enable()
     step_model = torch.compile(model) if args.compile else model
     optimizer = (
-        torch.optim.AdamW(model.parameters(), lr=1.5e-4, fused=device.type == "cuda") if args.optimizer else None
+        torch.optim.AdamW(model.parameters(), lr=1.5e-4, fused=device.type == "cuda")
+        if args.optimizer
+        else None
     )
 
     pixel_values = torch.rand(args.batch_size, 3, 16, 16 * args.patches, device=device)
@@ -127,7 +147,9 @@ def main() -> None:
           f"checkpointing={args.gradient_checkpointing} padding={args.padding}")  # fmt: skip
     print(f"batch {args.batch_size} x {args.patches} patches; warm-up {args.warmup} steps {warmup_s:.1f} s")
     print(f"step median {step_s * 1000:.1f} ms (min {min(times) * 1000:.1f}); {seq_per_s:.1f} sequences/s")
-    print(f"model FLOPs per sequence (fwd+bwd): {flops / 1e9:.1f} GFLOP; achieved {seq_per_s * flops / 1e12:.1f} TFLOP/s")
+    print(
+        f"model FLOPs per sequence (fwd+bwd): {flops / 1e9:.1f} GFLOP; achieved {seq_per_s * flops / 1e12:.1f} TFLOP/s"
+    )
     peak = peak_tflops(device, args.peak_tflops)
     if peak:
         print(f"MFU: {100 * seq_per_s * flops / (peak * 1e12):.1f}% of {peak:.0f} TFLOP/s bf16 dense peak")

@@ -140,3 +140,15 @@ def test_decode_argmax_and_mst(make_config):
         else:
             assert (heads[0, :4] == 0).sum() == 1 and heads[0, :4].max() <= 4
         assert rels[1, 0] == rel[1, 0, heads[1, 0]].argmax()
+
+
+def test_parser_from_pretraining_checkpoint_starts_zero_initialised(tmp_path, make_config, make_batch):
+    from pixel.model import PIXELForPreTraining
+
+    torch.manual_seed(0)
+    PIXELForPreTraining(make_config()).save_pretrained(tmp_path)
+    model = PIXELForBiaffineParsing.from_pretrained(tmp_path, num_labels=38).eval()
+    assert torch.all(model.biaffine_arcs.weight == 0) and torch.all(model.biaffine_rels.weight == 0)
+    pixel_values, attention_mask, word_starts, arcs, rels = parser_batch(2, make_batch)
+    out = model(pixel_values, attention_mask, word_starts=word_starts, arc_labels=arcs, rel_labels=rels)
+    assert math.isclose(out.loss.item(), math.log(13) + math.log(38), rel_tol=1e-6)
