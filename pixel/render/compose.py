@@ -70,7 +70,7 @@ class TileCache:
         self._tables: dict[tuple, dict[str, WordPlan]] = {}
         self._chains: dict[tuple, np.ndarray] = {}
         self._chain_tiles = 0
-        self._tiles = np.zeros((min(4096, self.max_tiles), self.P, self.P), dtype=np.uint8)
+        self._tiles = np.zeros((self.P, min(4096, self.max_tiles), self.P), dtype=np.uint8)  # (P, tiles, P)
         self._used = 0
 
     def __len__(self) -> int:
@@ -82,14 +82,16 @@ class TileCache:
             self.clear()
 
     def _store(self, tiles: np.ndarray) -> int:
-        if self._used + len(tiles) > len(self._tiles):
-            size = max(min(self.max_tiles, 2 * len(self._tiles)), self._used + len(tiles))
-            grown = np.zeros((size, self.P, self.P), np.uint8)
-            grown[: self._used] = self._tiles[: self._used]
+        """Append ``tiles`` (P, k, P); the store is tile-major in axis 1 so a gather is already strip-shaped."""
+        k = tiles.shape[1]
+        if self._used + k > self._tiles.shape[1]:
+            size = max(min(self.max_tiles, 2 * self._tiles.shape[1]), self._used + k)
+            grown = np.zeros((self.P, size, self.P), np.uint8)
+            grown[:, : self._used] = self._tiles[:, : self._used]
             self._tiles = grown
         base = self._used
-        self._tiles[base : base + len(tiles)] = tiles
-        self._used += len(tiles)
+        self._tiles[:, base : base + k] = tiles
+        self._used += k
         return base
 
     def _draw_blocks(self, blocks: Sequence[tuple[int, Block]], num_patches: int) -> np.ndarray:
@@ -131,15 +133,15 @@ class TileCache:
             # Ink more than a patch beyond the word, or ink with zero advance: such strips are drawn directly.
             plan.direct = bool(full.any())
             return plan
-        tiles = inner.reshape(P, plan.total + 2, P).transpose(1, 0, 2)  # (total + 2, P, P)
-        plan.base = self._store(tiles[1:-1])
-        plan.left, plan.right = bool(tiles[0].any()), bool(tiles[-1].any())
+        tiles = inner.reshape(P, plan.total + 2, P)  # (P, total + 2, P)
+        plan.base = self._store(tiles[:, 1:-1])
+        plan.left, plan.right = bool(tiles[:, 0].any()), bool(tiles[:, -1].any())
         return plan
 
     def assemble(self, words: Sequence[tuple[int, WordPlan, int]], num_patches: int) -> np.ndarray | None:
         """A8 coverage ``uint8 [P, num_patches * P]`` of laid-out words, or None if it cannot be exact."""
         P = self.P
-        strip = np.zeros((num_patches + 2, P, P), dtype=np.uint8)  # (tiles incl. one margin per side, P, P)
+        strip = np.zeros((P, num_patches + 2, P), dtype=np.uint8)  # (P, tiles incl. one margin per side, P)
         live, inked = [], False
         for word in words:
             plan = word[1]
@@ -156,10 +158,10 @@ class TileCache:
             step = np.arange(int(first[-1] + n[-1])) - np.repeat(first, n)
             dest = np.repeat(pos, n) + step + 1
             keep = dest <= num_patches
-            strip[dest[keep]] = self._tiles[(np.repeat(base, n) + step)[keep]]
+            strip[:, dest[keep]] = self._tiles[:, (np.repeat(base, n) + step)[keep]]
             if inked:
                 self._paste_touching(strip, live, pos, n, num_patches)
-        return strip[1:-1].transpose(1, 0, 2).reshape(P, num_patches * P)
+        return strip.reshape(P, (num_patches + 2) * P)[:, P:-P]
 
     def _paste_touching(self, strip, live, pos: np.ndarray, n: np.ndarray, num_patches: int) -> None:
         """Find chains of words whose margin ink meets a neighbour and paste cairo's drawing of each chain."""
@@ -183,13 +185,13 @@ class TileCache:
             span, m = end - origin, _SCRATCH_MARGIN
             placed = [(p - origin + r, b) for p, plan, _ in chain for r, b in plan.relative()]
             inner = self._draw_blocks(placed, span)[:, (m - 1) * self.P : (m + span + 1) * self.P]
-            tiles = self._chains[key] = inner.reshape(self.P, span + 2, self.P).transpose(1, 0, 2)
+            tiles = self._chains[key] = inner.reshape(self.P, span + 2, self.P)
             self._chain_tiles += span + 2
         # Strip index = tile + 1; write from the first to the last tile the chain owns or inks.
         lo = origin + (0 if chain[0][1].left else 1)
         hi = min(end + (2 if chain[-1][1].right else 1), num_patches + 2)
         if lo < hi:
-            strip[lo:hi] = tiles[lo - origin : hi - origin]
+            strip[:, lo:hi] = tiles[:, lo - origin : hi - origin]
 
 
 def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
