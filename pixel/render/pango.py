@@ -58,6 +58,7 @@ class PangoBackend:
         language: str,
         settings: RenderSettings,
         max_cached_extents: int = 200_000,
+        lift: float = 2,
     ) -> None:
         config = isolated_config(str(font_file), tuple(map(str, fallback_dirs)), settings)
         font_map = _ffi.gc(_pangocairo.pango_cairo_font_map_new(), _pango.g_object_unref)
@@ -81,6 +82,7 @@ class PangoBackend:
         self._size = _ffi.new("int[2]")
         self._extents: dict[str, Extent] = {}
         self._max_cached_extents = max_cached_extents
+        self.lift = lift
 
     def _set_text(self, text: str) -> None:
         # Length -1 like the published renderer: text after an embedded NUL is not drawn.
@@ -104,12 +106,12 @@ class PangoBackend:
     def draw(self, cairo_context: cairocffi.Context, text: str, x: float, patch_height: int) -> Extent:
         """Draw ``text`` with its layout's left edge at ``x``, vertically placed as the published renderer does.
 
-        Quirk (published): the layout is drawn at y = P/2 - h/2 - 2, so glyph boxes sit slightly high and are
-        clipped by the P-pixel canvas.
+        Quirk (published): the layout is drawn at y = P/2 - h/2 - 2 (``lift`` = 2), so glyph boxes sit slightly
+        high and marks above the letters are clipped by the P-pixel canvas. The new strategies use ``lift`` = 0.
         """
         extent = self.extent(text)
         self._set_text(text)
-        cairo_context.move_to(x, patch_height / 2 - extent.height / 2 - 2)
+        cairo_context.move_to(x, patch_height / 2 - extent.height / 2 - self.lift)
         _pangocairo.pango_cairo_show_layout(cairo_context._pointer, self._layout)
         return extent
 

@@ -96,6 +96,7 @@ class PangoCairoTextRenderer(RendererPersistence):
                 self.dpi,
                 self.language,
                 self.render_settings,
+                lift=2 if self.rendering_strategy in ("bigrams", "continuous") else 0,
             )
         return self._backend
 
