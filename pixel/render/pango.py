@@ -115,6 +115,18 @@ class PangoBackend:
         _pangocairo.pango_cairo_show_layout(cairo_context._pointer, self._layout)
         return extent
 
+    def char_spans(self, text: str) -> list[tuple[float, float]]:
+        """Logical x-extent (pixels, left to right) of every character of ``text`` laid out as one run."""
+        text = clean_text(text)
+        self._set_text(text)
+        rect, spans, index = _ffi.new("PangoRectangle *"), [], 0
+        for char in text:
+            _pango.pango_layout_index_to_pos(self._layout, index, rect)
+            x0, x1 = rect.x / 1024, (rect.x + rect.width) / 1024
+            spans.append((min(x0, x1), max(x0, x1)))
+            index += len(char.encode("utf-8"))
+        return spans
+
     @property
     def layout_pointer(self):
         """The reusable layout (for callers that inspect runs and glyphs); valid until the next call."""

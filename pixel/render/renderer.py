@@ -145,7 +145,14 @@ class PangoCairoTextRenderer(RendererPersistence):
     def render_text(self, text: str, max_length: int | None = None, rtl: bool = False) -> Encoding:
         """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order."""
         if self.rendering_strategy == "continuous":
-            return self._encode([self._continuous_text(text)], max_length, rtl=False, word_starts=False)
+            max_length = self.max_seq_length if max_length is None else max_length
+            sentence, truncated = self._fit_prefix(self._continuous_text(text), max_length)
+            enc = self._encode([sentence] if sentence else [], max_length, rtl=False, word_starts=False)
+            enc.truncated = truncated
+            enc.offset_mapping = (
+                self._offset_mapping([(0, sentence)]) if sentence else [(0, 0)] * self.max_seq_length
+            )
+            return enc
         words = split_words(text)
         rtl = rtl or is_rtl(" ".join(words))
         return self._encode(words[::-1] if rtl else words, max_length, rtl)
@@ -245,7 +252,15 @@ class PangoCairoTextRenderer(RendererPersistence):
     ) -> Encoding:
         """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings."""
         if self.rendering_strategy == "continuous":
-            words_a, words_b = [self._continuous_text(pair[0])], [self._continuous_text(pair[1])]
+            a_max = self.max_seq_length - 2 if text_a_max_length is None else text_a_max_length
+            text_a, cut_a = self._fit_prefix(
+                self._continuous_text(pair[0]), min(a_max, self.max_seq_length - 2)
+            )
+            sep = block_patches(self.backend, Block((text_a,), pad=4), self.pixels_per_patch)
+            text_b, cut_b = self._fit_prefix(
+                self._continuous_text(pair[1]), self.max_seq_length, start=sep + 1
+            )
+            words_a, words_b = [w for w in [text_a] if w], [w for w in [text_b] if w]
         else:
             words_a, words_b = split_words(pair[0]), split_words(pair[1])
             rtl = rtl or (is_rtl(" ".join(words_a)) and is_rtl(" ".join(words_b)))
@@ -253,6 +268,10 @@ class PangoCairoTextRenderer(RendererPersistence):
                 words_a, words_b = words_a[::-1], words_b[::-1]
         a_max = self.max_seq_length if text_a_max_length is None else text_a_max_length
         first = self._pair_encoding(words_a, words_b, rtl, a_max)
+        if self.rendering_strategy == "continuous":
+            b_start = first.sep_patches[0] + 1
+            first.offset_mapping = self._offset_mapping([(0, text_a), (b_start, text_b)])
+            first.truncated = first.truncated or cut_a or cut_b
         if return_overflowing_patches:
             first.overflowing_patches = self._overflow(words_a, words_b, rtl, a_max, stride, first)
         return first
@@ -292,6 +311,33 @@ class PangoCairoTextRenderer(RendererPersistence):
             current.word_patch_map["text_b_word_offset"] = offset
             windows.append(current)
         return windows
+
+    def _fit_prefix(self, sentence: str, max_length: int, start: int = 0) -> tuple[str, bool]:
+        """Published PIXEL: the longest character prefix whose layout (+ EOS) fits, found by binary search."""
+
+        def fits(n: int) -> bool:
+            block = Block((sentence[:n],), pad=4)
+            return start + block_patches(self.backend, block, self.pixels_per_patch) < max_length
+
+        if fits(len(sentence)):
+            return sentence, False
+        lo, hi = 0, len(sentence)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+        return sentence[:lo], True
+
+    def _offset_mapping(self, runs: list[tuple[int, str]]) -> list[tuple[int, int]]:
+        """Per patch, the (start, end) character span of the text drawn there; (0, 0) elsewhere (published PIXEL)."""
+        P = self.pixels_per_patch
+        mapping: list[tuple[int, int]] = [(0, 0)] * self.max_seq_length
+        for start_patch, text in runs:
+            for i, (x0, x1) in enumerate(self.backend.char_spans(text)):
+                patch = start_patch + int((x0 + x1) / 2 // P)
+                if 0 <= patch < self.max_seq_length:
+                    lo, hi = mapping[patch]
+                    mapping[patch] = (i, i + 1) if hi == 0 else (min(lo, i), max(hi, i + 1))
+        return mapping
 
     @staticmethod
     def _continuous_text(text: str) -> str:

@@ -108,3 +108,16 @@ def test_settable_attributes(make_renderer):
     r = PangoCairoTextRenderer(max_seq_length=16)
     r.max_seq_length, r.rgb = 32, True
     assert r("hello").pixel_values.shape == (16, 512, 3)
+
+
+def test_continuous_prefix_truncation_and_offset_mapping(make_renderer):
+    r = make_renderer("continuous", max_seq_length=8)
+    text = "My cat loves oatmeal, but the dog prefers rice."
+    enc = r(text)
+    assert enc.truncated and enc.num_text_patches < 8 and enc.word_starts is None
+    spans = [s for s in enc.offset_mapping if s != (0, 0)]
+    assert spans[0][0] == 0 and all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert len(enc.offset_mapping) == 8
+    pair = r(("My cat", "loves rice and more rice"))
+    sep, eos = pair.sep_patches
+    assert pair.truncated and pair.offset_mapping[sep] == (0, 0) and pair.offset_mapping[sep + 1][0] == 0
