@@ -8,6 +8,7 @@ once per test session (cached) in a temporary folder.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import shutil
 import tempfile
@@ -18,6 +19,29 @@ import pytest
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 UD = DATA / "ud"
 SIB = DATA / "sib200"
+
+# Two threads on two shared, busy cores run a tiny model ~7x slower than one (oversubscription).
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread inside the block, then restore the previous setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture
+def single_thread():
+    with one_thread():
+        yield
+
 
 needs_data = pytest.mark.skipif(
     not UD.is_dir() or not SIB.is_dir(), reason=f"shared data not found at {DATA}"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from finetune_support import FAST, UD, needs_data, tiny_pretrained_model
+import pytest
+from finetune_support import FAST, SINGLE_THREAD_ENV, UD, needs_data, single_thread, tiny_pretrained_model  # noqa: F401
 
-pytestmark = needs_data
+pytestmark = [needs_data, pytest.mark.usefixtures("single_thread")]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,7 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path, caplog):
     process = subprocess.Popen(
         [sys.executable, "-m", "pixel.cli", "finetune", "ud", *argv(out, 10_000)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=dict(os.environ, HF_HUB_OFFLINE="1", **SINGLE_THREAD_ENV),
     )  # fmt: skip
     try:
         wait_for_checkpoint(process, out)

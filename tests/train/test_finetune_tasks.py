@@ -8,11 +8,19 @@ from pathlib import Path
 
 import conllu
 import pytest
-from finetune_support import FAST, SIB, UD, needs_data, ner_folder_from_ud, tiny_pretrained_model
+from finetune_support import (  # noqa: F401
+    FAST,
+    SIB,
+    UD,
+    needs_data,
+    ner_folder_from_ud,
+    single_thread,
+    tiny_pretrained_model,
+)
 
 from pixel.cli import main as cli
 
-pytestmark = needs_data
+pytestmark = [needs_data, pytest.mark.usefixtures("single_thread")]
 
 # Evaluate and checkpoint every 2 steps so early stopping and best-model selection are exercised.
 SELECT = [

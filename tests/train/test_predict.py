@@ -6,12 +6,21 @@ import csv
 
 import conllu
 import pytest
-from finetune_support import FAST, SIB, UD, needs_data, ner_folder_from_ud, tiny_pretrained_model
+from finetune_support import (  # noqa: F401
+    FAST,
+    SIB,
+    UD,
+    needs_data,
+    ner_folder_from_ud,
+    one_thread,
+    single_thread,
+    tiny_pretrained_model,
+)
 
 from pixel.cli import main as cli
 from pixel.train.predict import infer_task
 
-pytestmark = needs_data
+pytestmark = [needs_data, pytest.mark.usefixtures("single_thread")]
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +33,12 @@ def finetuned(tmp_path_factory):
         "sib": ["--data_dir", str(SIB / "eng_Latn")],
     }
     folders = {}
-    for task, flags in data.items():
-        out = root / task
-        argv = ["finetune", task, "--model_name_or_path", str(tiny_pretrained_model()), *flags]
-        assert cli([*argv, "--output_dir", str(out), *FAST, "--max_steps", "2", "--do_train"]) == 0
-        folders[task] = out
+    with one_thread():
+        for task, flags in data.items():
+            out = root / task
+            argv = ["finetune", task, "--model_name_or_path", str(tiny_pretrained_model()), *flags]
+            assert cli([*argv, "--output_dir", str(out), *FAST, "--max_steps", "2", "--do_train"]) == 0
+            folders[task] = out
     return folders
 
 

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from finetune_support import FAST, SIB, needs_data, tiny_pretrained_model
+from finetune_support import FAST, SIB, needs_data, single_thread, tiny_pretrained_model  # noqa: F401
 
 from pixel.train.sweep import Run, parse_seeds, summarise, write_table
 
@@ -51,6 +51,7 @@ def test_table(tmp_path):
 
 
 @needs_data
+@pytest.mark.usefixtures("single_thread")
 def test_sweep_end_to_end(tmp_path):
     from pixel.cli import main as cli
 
