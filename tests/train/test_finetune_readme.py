@@ -95,9 +95,9 @@ def test_readme_command_runs_and_writes_test_las(tmp_path):
     source = UD / "UD_Japanese-GSD"
     data = tmp_path / "UD_Japanese-GSD"
     data.mkdir()
-    head_sentences(source / "ja_gsd-ud-dev.conllu", data / "ja_gsd-ud-train.conllu", 128)  # train = dev
+    head_sentences(source / "ja_gsd-ud-dev.conllu", data / "ja_gsd-ud-train.conllu", 64)  # train = dev
     for split in ("dev", "test"):
-        head_sentences(source / f"ja_gsd-ud-{split}.conllu", data / f"ja_gsd-ud-{split}.conllu", 32)
+        head_sentences(source / f"ja_gsd-ud-{split}.conllu", data / f"ja_gsd-ud-{split}.conllu", 16)
     fonts = tmp_path / "fallback_fonts_dir"
     fonts.mkdir()
     done = run_readme(data, tmp_path, fonts)

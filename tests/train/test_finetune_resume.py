@@ -23,6 +23,7 @@ def argv(out: Path, max_steps: int) -> list[str]:
     return [
         "--model_name_or_path", str(tiny_pretrained_model()), "--data_dir", str(UD / "UD_Tamil-TTB"),
         "--output_dir", str(out), *FAST, "--max_steps", str(max_steps), "--save_steps", "2", "--logging_steps", "1",
+        "--max_seq_length", "32", "--per_device_train_batch_size", "4",
         "--do_train",
     ]  # fmt: skip
 
@@ -76,4 +77,4 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path, caplog):
     assert state["global_step"] == last + 2
     # The loss log of the steps before the kill comes back from the checkpoint.
     assert [h["step"] for h in state["log_history"] if "loss" in h] == list(range(1, last + 3))
-    assert results["train_samples"] == 32
+    assert results["train_samples"] == 32  # --max_train_samples

@@ -59,7 +59,8 @@ def test_sweep_end_to_end(tmp_path):
     argv = [
         "sweep", "sib", "--seeds", "0-1", "--learning_rates", "1e-3,3e-3", "--output_dir", str(out),
         "--data_dir", str(SIB), "--languages", "eng_Latn",
-        "--model_name_or_path", str(tiny_pretrained_model()), *FAST, "--max_steps", "2",
+        "--model_name_or_path", str(tiny_pretrained_model()), *FAST, "--max_steps", "2", "--max_seq_length", "32",
+        "--max_eval_samples", "8", "--max_predict_samples", "8",
     ]  # fmt: skip
     assert cli(argv) == 0
     result = json.loads((out / "results.json").read_text())
