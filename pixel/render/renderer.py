@@ -187,6 +187,11 @@ class PangoCairoTextRenderer(RendererPersistence):
             out.append(WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks]))
         return out
 
+    def _begin(self) -> None:
+        """Before measuring a strip: the tile cache may only be emptied between strips, never during one."""
+        if self.use_cache:
+            self.cache.begin()
+
     def _layout(
         self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
     ) -> SentenceLayout:
@@ -201,7 +206,6 @@ class PangoCairoTextRenderer(RendererPersistence):
         words = [w for layout in layouts for w in layout.words]
         pixels = None
         if self.use_cache:
-            self.cache.begin()
             missing = sum(plan.unknown for _, plan, _ in words)
             coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:
@@ -226,6 +230,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         word_starts: bool = True,
     ) -> Encoding:
         max_length = self.max_seq_length if max_length is None else max_length
+        self._begin()
         layout = self._layout(words, rtl, 0, max_length, word_list)
         eos = min(
             layout.end, self.max_seq_length - 1
@@ -277,6 +282,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         return first
 
     def _pair_encoding(self, words_a: list[str], words_b: list[str], rtl: bool, a_max: int) -> Encoding:
+        self._begin()
         a = self._layout(words_a, rtl, 0, min(a_max, self.max_seq_length - 2), False)
         sep = a.end
         b = self._layout(words_b, rtl, sep + 1, self.max_seq_length, False)

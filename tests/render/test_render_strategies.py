@@ -105,3 +105,14 @@ def test_grapheme_bigrams_units(make_renderer):
     assert [b.runs for b in grapheme_bigrams("किताब", False)] == [("किता",), ("ब",)]
     assert [b.runs for b in grapheme_bigrams("中文ab", False)] == [("中",), ("文",), ("ab",)]
     assert [b.runs for b in grapheme_bigrams("الشوفان", True)] == [("الشوفان",)]
+
+
+def test_bounded_cache_empties_between_strips_and_stays_exact():
+    from pixel.render import PangoCairoTextRenderer
+
+    small = PangoCairoTextRenderer(cache_megabytes=0.25, max_seq_length=64)  # 1024 tiles: emptied often
+    direct = PangoCairoTextRenderer(use_cache=False, max_seq_length=64)
+    texts = [" ".join(f"word{i}x{j}" for j in range(12)) for i in range(30)]
+    for text in texts:
+        assert np.array_equal(small(text).pixel_values, direct(text).pixel_values)
+    assert small.cache._used <= 2 * small.cache.max_tiles
