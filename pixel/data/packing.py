@@ -127,18 +127,39 @@ class BlockPacker:
         words: list[str] = []
         total = 0
         for word in line.split(" "):
-            word_cost = self.measure(word)
-            if word_cost is None or word_cost > self.budget:
-                self.stats.words_dropped += 1
-                self.stats.chars_dropped_long_words += _visible(word)
-                continue
-            if words and total + word_cost > self.budget:
-                yield from self._verified(words)
-                words, total = [], 0
-            words.append(word)
-            total += word_cost
+            for part, part_cost in self._word_parts(word):
+                if words and total + part_cost > self.budget:
+                    yield from self._verified(words)
+                    words, total = [], 0
+                words.append(part)
+                total += part_cost
         if words:
             yield from self._verified(words)
+
+    def _word_parts(self, word: str) -> Iterator[tuple[str, int]]:
+        """``word`` if it fits a block, else chunks of an even number of code points that do (space-free scripts
+        such as Chinese write whole sentences as one "word"; even cuts keep the bigrams as they were). A chunk of
+        two code points that still does not fit is dropped and counted."""
+        cost = self.measure(word)
+        if cost is not None and cost <= self.budget:
+            yield word, cost
+            return
+        start = 0
+        while start < len(word):
+            lo, hi, best = 1, (len(word) - start + 1) // 2, None  # chunk length in bigrams
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                mid_cost = self.measure(word[start : start + 2 * mid])
+                if mid_cost is not None and mid_cost <= self.budget:
+                    best, lo = (mid, mid_cost), mid + 1
+                else:
+                    hi = mid - 1
+            if best is None:
+                self.stats.words_dropped += 1
+                self.stats.chars_dropped_long_words += _visible(word[start:])
+                return
+            yield word[start : start + 2 * best[0]], best[1]
+            start += 2 * best[0]
 
     def _verified(self, parts: list[str]) -> Iterator[tuple[str, int]]:
         """Join ``parts`` into as few pieces as fit, checking each with the renderer (exact for any strategy)."""

@@ -20,9 +20,20 @@ def toy_measure(limit: int):
 def test_greedy_blocks_and_stats():
     packer = BlockPacker(toy_measure(17), max_patches=16, min_patches=3)
     blocks = list(packer.pack(["aaaa bbbb\ncccccc dd\n\nx", "y" * 40 + " zz " + "w" * 10, "ab"]))
-    assert blocks == ["aaaa bbbb cccccc dd x zz wwwwwwwwww"]
+    # The 40-char "word" (think Chinese without spaces) is cut at even offsets into pieces that fit.
+    assert blocks == ["aaaa bbbb cccccc dd x", "y" * 30, "y" * 10 + " zz " + "w" * 10 + " ab"]
+    assert packer.stats.chars_in == packer.stats.chars_out == 71
+
+
+def test_drops_and_counts_what_cannot_fit():
+    def measure(text):  # "Z" is wider than a block
+        cost = bigram_cost(text) + 100 * text.count("Z")
+        return None if cost > 17 else cost
+
+    packer = BlockPacker(measure, max_patches=16, min_patches=3, across_documents=False)
+    assert list(packer.pack(["aaaa bbbb Zq cc", "ab"])) == ["aaaa bbbb cc"]
     stats = packer.stats
-    assert (stats.words_dropped, stats.chars_dropped_long_words) == (1, 40)
+    assert (stats.words_dropped, stats.chars_dropped_long_words) == (1, 2)
     assert (stats.blocks_dropped_short, stats.chars_dropped_short_blocks) == (1, 2)
     assert stats.chars_in == stats.chars_out + stats.chars_dropped
 
