@@ -20,6 +20,7 @@ from transformers import HfArgumentParser, TrainingArguments
 
 __all__ = [
     "DataTrainingArguments",
+    "task_options",
     "LegacyTrainingArguments",
     "ModelArguments",
     "PIXELTrainingArguments",
@@ -127,6 +128,19 @@ class DataTrainingArguments:
     test_file: str | None = field(default=None, metadata={"help": "Explicit test file (overrides data_dir)."})
     labels: str | None = field(
         default=None, metadata={"help": "File with one label per line (NER, classification); else inferred."}
+    )
+    text_columns: str | None = field(
+        default=None,
+        metadata={
+            "help": "Classification: the text column(s), comma-separated (two for pairs). Default: inferred."
+        },
+    )
+    label_column: str | None = field(default=None, metadata={"help": "Classification: the label column."})
+    is_regression: bool = field(
+        default=False, metadata={"help": "Classification: a real-valued label (MSE loss, Pearson/Spearman)."}
+    )
+    doc_stride: int | None = field(
+        default=None, metadata={"help": "QA: patches shared by consecutive windows of a long context."}
     )
     max_seq_length: int | None = field(
         default=None,
@@ -364,6 +378,32 @@ def _values_from_argv(parser: HfArgumentParser, argv: list[str]) -> dict[str, An
     if remaining:
         parser.exit(2, f"{parser.prog}: error: unrecognized arguments: {' '.join(remaining)} (see --help)\n")
     return vars(namespace)
+
+
+def task_options(task_name: str, argv: list[str]) -> dict[str, Any]:
+    """Options that shape the task itself (``get_task(name, **options)``), read ahead of the full parse.
+
+    They are also fields of ``DataTrainingArguments``, so the full parse accepts them.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--text_columns")
+    parser.add_argument("--label_column")
+    parser.add_argument("--is_regression", nargs="?", const="true", default="false")
+    parser.add_argument("--doc_stride", type=int)
+    known, _ = parser.parse_known_args(argv)
+    options: dict[str, Any] = {}
+    if task_name in ("sib", "classification", "pair_classification"):
+        if known.text_columns:
+            options["text_columns"] = tuple(c for c in known.text_columns.split(",") if c)
+        if known.label_column:
+            options["label_column"] = known.label_column
+        if known.is_regression.lower() in ("true", "1", "yes"):
+            options["regression"] = True
+    if task_name == "qa" and known.doc_stride is not None:
+        options["stride"] = known.doc_stride
+    return options
 
 
 def parse_finetune_args(

@@ -75,8 +75,9 @@ def finetune(
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (e.g. to watch training from Python).
     """
     from pixel.tasks import get_task
+    from pixel.train.arguments import task_options
 
-    task = get_task(task_name)
+    task = get_task(task_name, **task_options(task_name, argv))
     model_args, data_args, training_args = parse_finetune_args(
         argv,
         metric_for_best_model=task.metric_for_best_model,
@@ -92,7 +93,8 @@ def finetune(
 
     set_seed(training_args.seed)
     renderer = load_renderer(model_args, max_seq_length, task_name=task_name)
-    labels = task.labels(data_args.resolved_data_dir(), Path(data_args.labels) if data_args.labels else None)
+    data_dir = data_args.resolved_data_dir() or next(iter(paths.values())).parent
+    labels = task.labels(data_dir, Path(data_args.labels) if data_args.labels else None)
     splits = _load_splits(task, paths, data_args, renderer, labels, max_seq_length)
     model = _load_model(task, model_args, labels, max_seq_length)
     trainer = _build_trainer(task, model, renderer, training_args, splits, callbacks or [])
