@@ -1,0 +1,70 @@
+"""Pretraining data throughput on one core: rendered + span-masked + collated sequences/s for full-length blocks.
+
+    OMP_NUM_THREADS=1 python benchmarks/data.py [--batches 20] [--batch-size 32] [--max-patches 511]
+
+Blocks are packed from the SIB-200 en/hi/uk/zh training sentences (equal parts) to the published 511 patches, so
+each sequence is a full-length multilingual strip, then run through the collator exactly as a DataLoader worker
+does. Prints sequences/s per worker (one core) and the workers needed for 1,250 sequences/s per GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import time
+from pathlib import Path
+
+from pixel.data.pretraining import PretrainingCollator, PretrainingDataset
+from pixel.data.text import TextSource
+from pixel.model import SpanMaskingGenerator
+from pixel.render import PangoCairoTextRenderer
+from pixel.train.pretrain import build_data
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sib200"
+TARGET = 1250
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-patches", type=int, default=511)
+    args = parser.parse_args()
+
+    renderer = PangoCairoTextRenderer(rgb=True)
+    sources = [
+        {"path": str(DATA / f"{lang}/train.tsv"), "language": lang[:2]}
+        for lang in ("eng_Latn", "hin_Deva", "ukr_Cyrl", "zho_Hans")
+    ]
+    data = {"data_dir": str(DATA), "sources": sources, "max_patches": args.max_patches, "shuffle_buffer": 0}
+    dataset, collator = build_data(data, renderer, seed=0, batch_size=args.batch_size)
+    assert isinstance(dataset, PretrainingDataset) and isinstance(collator, PretrainingCollator)
+    assert isinstance(collator.span_masking, SpanMaskingGenerator) and isinstance(
+        dataset.sources[0], TextSource
+    )
+    needed = args.batch_size * (args.batches + 1)
+    start = time.perf_counter()
+    items = list(itertools.islice(dataset.examples(), needed))
+    packing = time.perf_counter() - start
+    patches = [renderer(item["text"]).num_text_patches for item in items[: args.batch_size]]
+    print(
+        f"packed {needed} blocks in {packing:.1f}s ({needed / packing:.0f} blocks/s, one core, cleaning+packing)"
+    )
+    print(f"mean text patches per block: {sum(patches) / len(patches):.0f} of {args.max_patches}")
+
+    collator(
+        items[: args.batch_size]
+    )  # warm the renderer's caches and the allocator, as a long-running worker is
+    start = time.perf_counter()
+    for b in range(1, args.batches + 1):
+        batch = collator(items[b * args.batch_size : (b + 1) * args.batch_size])
+    elapsed = time.perf_counter() - start
+    rate = args.batches * args.batch_size / elapsed
+    print(f"batch shape {tuple(batch['pixel_values'].shape)}")
+    print(f"rendered + masked + collated: {rate:.0f} sequences/s per worker (one core)")
+    print(f"workers for {TARGET} sequences/s per GPU: {math.ceil(TARGET / rate)}")
+
+
+if __name__ == "__main__":
+    main()
