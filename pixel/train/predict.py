@@ -82,6 +82,7 @@ def _examples(task: Any, args: argparse.Namespace) -> list[Any]:
 
 def predict(argv: list[str]) -> Path:
     """Run ``pixel predict`` with ``argv``; returns the path written."""
+    import torch
     from transformers import Trainer, TrainingArguments
 
     from pixel.model import resize_model_embeddings
@@ -111,6 +112,7 @@ def predict(argv: list[str]) -> Path:
             args=TrainingArguments(
                 output_dir=scratch, per_device_eval_batch_size=args.batch_size, report_to="none",
                 remove_unused_columns=False, disable_tqdm=len(examples) < 64,
+                dataloader_pin_memory=torch.cuda.is_available(),
             ),
             data_collator=task.collate,
             preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,

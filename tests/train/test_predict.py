@@ -29,6 +29,7 @@ def finetuned(tmp_path_factory):
     root = tmp_path_factory.mktemp("finetuned")
     data = {
         "ud": ["--data_dir", str(UD / "UD_Vietnamese-VTB")],
+        "pos": ["--data_dir", str(UD / "UD_Tamil-TTB")],
         "ner": ["--data_dir", str(ner_folder_from_ud(UD / "UD_Tamil-TTB", root / "ner-data", sentences=40))],
         "sib": ["--data_dir", str(SIB / "eng_Latn")],
     }
@@ -64,6 +65,19 @@ def test_parser_reannotates_a_conllu_file(finetuned, tmp_path):
     argv = ["predict", "--model", str(finetuned["ud"]), "--input", str(source), "--input_format", "task"]
     assert cli([*argv, "--output", str(out)]) == 0
     assert len(conllu.parse(out.read_text(encoding="utf-8"))) == 3
+
+
+def test_tagger_on_raw_text_writes_upos(finetuned, tmp_path):
+    from pixel.tasks.treebank import UPOS_LABELS
+
+    out = tmp_path / "tagged.conllu"
+    assert (
+        cli(["predict", "--model", str(finetuned["pos"]), "--text", "இது ஒரு சோதனை .", "--output", str(out)])
+        == 0
+    )
+    (sentence,) = conllu.parse(out.read_text(encoding="utf-8"))
+    assert [t["form"] for t in sentence] == ["இது", "ஒரு", "சோதனை", "."]
+    assert {t["upos"] for t in sentence} <= set(UPOS_LABELS)
 
 
 def test_ner_on_a_raw_file_writes_conll(finetuned, tmp_path):
