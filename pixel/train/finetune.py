@@ -174,7 +174,8 @@ def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name:
     ):
         logger.warning(
             "--rendering_backend=pangocairo: the published run_sib_bigrams.py used the continuous renderer for "
-            "this value; we keep the model's own strategy (pass --rendering_strategy=continuous to change it)"
+            "this value; here it renders with strategy %r (pass --rendering_strategy=continuous for the other)",
+            model_args.rendering_strategy or "saved with the model",
         )
     overrides: dict[str, Any] = {"rgb": model_args.render_rgb}
     if model_args.fallback_fonts_dir:

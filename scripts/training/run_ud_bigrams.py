@@ -11,4 +11,5 @@ from pathlib import Path
 from pixel.train.finetune import main
 
 if __name__ == "__main__":
-    sys.exit(main(["ud", *sys.argv[1:]], prog=Path(sys.argv[0]).name))
+    # As published, these scripts always render with the bigrams strategy; a later --rendering_strategy wins.
+    sys.exit(main(["ud", "--rendering_strategy=bigrams", *sys.argv[1:]], prog=Path(sys.argv[0]).name))
