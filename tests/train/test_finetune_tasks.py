@@ -93,3 +93,23 @@ def test_missing_split_names_the_file(tmp_path, capsys):
     )
     assert code == 1
     assert "-ud-train.conllu" in capsys.readouterr().err
+
+
+def test_early_stopping_stops_when_the_metric_stalls(tmp_path):
+    # learning rate 0: the dev accuracy never improves, so patience 1 stops training at the second evaluation.
+    argv = [
+        "finetune",
+        "pos",
+        "--model_name_or_path",
+        str(tiny_pretrained_model()),
+        "--data_dir",
+        str(UD / "UD_Tamil-TTB"),
+    ]
+    extra = ["--learning_rate", "0", "--max_steps", "50", "--eval_steps", "1", "--save_steps", "1"]
+    assert (
+        cli([*argv, "--output_dir", str(tmp_path), *FAST, *SELECT, *extra, "--early_stopping_patience", "1"])
+        == 0
+    )
+    state = json.loads((tmp_path / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert state["best_model_checkpoint"].endswith("checkpoint-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import conllu
 import pytest
@@ -125,3 +126,18 @@ def test_task_is_inferred_from_the_architecture():
 def test_missing_model_folder_is_a_clear_error(tmp_path, capsys):
     assert cli(["predict", "--model", str(tmp_path), "--text", "x", "--output", str(tmp_path / "o")]) == 1
     assert "config.json" in capsys.readouterr().err
+
+
+def test_finetuned_model_is_evaluated_without_training(finetuned, tmp_path):
+    argv = [
+        "finetune",
+        "ud",
+        "--model_name_or_path",
+        str(finetuned["ud"]),
+        "--data_dir",
+        str(UD / "UD_Tamil-TTB"),
+    ]
+    assert cli([*argv, "--output_dir", str(tmp_path), *FAST, "--do_predict"]) == 0
+    results = json.loads((tmp_path / "all_results.json").read_text())
+    assert "test_las" in results and "train_loss" not in results
+    assert (tmp_path / "test_predictions.conllu").is_file()
