@@ -148,8 +148,9 @@ def summarise(runs: list[Run], metric: str, greater_is_better: bool = True) -> d
 
 
 def _is_score(key: str) -> bool:
-    # Bookkeeping entries of the results files, not scores to average.
-    return not key.endswith(("_runtime", "_per_second", "_samples")) and "truncation" not in key
+    # Bookkeeping entries of the results files (sizes, timings, loss), not scores to tabulate.
+    bookkeeping = ("_runtime", "_per_second", "_samples", "_words", "_examples", "_loss", "_preparation_time")
+    return not key.endswith(bookkeeping)
 
 
 def write_table(summary: dict[str, Any], metric: str, path: Path) -> str:
@@ -183,7 +184,9 @@ def write_table(summary: dict[str, Any], metric: str, path: Path) -> str:
 
 
 def _fmt(stat: dict[str, Any]) -> str:
-    return f"{stat['mean']:.2f} ± {stat['sd']:.2f}"
+    # Fractions (accuracy, seqeval/sklearn F1) get more digits than percentages (UAS/LAS, SQuAD F1).
+    digits = 3 if abs(stat["mean"]) <= 1.0 else 2
+    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f}"
 
 
 def _plot(language: str, entry: dict[str, Any], metric: str, path: Path) -> None:
