@@ -18,6 +18,7 @@ from pixel.train.arguments import (
     ModelArguments,
     PIXELTrainingArguments,
     parse_finetune_args,
+    task_options,
 )
 
 __all__ = ["PREDICTION_SUFFIX", "finetune", "load_renderer", "main"]
@@ -75,7 +76,6 @@ def finetune(
     ``callbacks`` are extra ``transformers.TrainerCallback`` objects (e.g. to watch training from Python).
     """
     from pixel.tasks import get_task
-    from pixel.train.arguments import task_options
 
     task = get_task(task_name, **task_options(task_name, argv))
     model_args, data_args, training_args = parse_finetune_args(
@@ -112,7 +112,7 @@ def _setup_logging(training_args: PIXELTrainingArguments) -> None:
 
 def _resolve_splits(
     task: Any, data_args: DataTrainingArguments, training_args: PIXELTrainingArguments
-) -> dict:
+) -> dict[str, Path]:
     """split -> file for every split the run needs; a missing one raises FileNotFoundError naming the file."""
     needed = []
     if training_args.do_train:
@@ -132,7 +132,8 @@ def _resolve_splits(
                 raise FileNotFoundError(f"{split} file {explicit} does not exist")
             paths[split] = explicit
         elif data_dir is None:
-            raise ValueError(f"--data_dir (or an explicit --{split}_file) is needed for the {split} split")
+            flag = {"train": "--train_file", "dev": "--validation_file", "test": "--test_file"}[split]
+            raise ValueError(f"--data_dir (or {flag}) is needed for the {split} split")
         else:
             paths[split] = task.find_split(data_dir, split)
     return paths

@@ -22,6 +22,7 @@ from finetune_support import SINGLE_THREAD_ENV, UD, needs_data, tiny_pretrained_
 pytestmark = needs_data
 
 REPO = Path(__file__).resolve().parents[2]
+CJK_FONTS = Path("/usr/share/fonts/opentype/noto")  # Debian fonts-noto-cjk
 
 # From the seed README ("Verify Installation on Japanese Dependency Parsing"); only the model path and
 # --max_steps differ (a local tiny model, 1 step). `python` is the interpreter running the tests.
@@ -98,8 +99,7 @@ def test_readme_command_runs_and_writes_test_las(tmp_path):
     head_sentences(source / "ja_gsd-ud-dev.conllu", data / "ja_gsd-ud-train.conllu", 64)  # train = dev
     for split in ("dev", "test"):
         head_sentences(source / f"ja_gsd-ud-{split}.conllu", data / f"ja_gsd-ud-{split}.conllu", 16)
-    fonts = tmp_path / "fallback_fonts_dir"
-    fonts.mkdir()
+    fonts = CJK_FONTS if CJK_FONTS.is_dir() else tmp_path  # the README's FALLBACK_FONTS_DIR: Japanese glyphs
     done = run_readme(data, tmp_path, fonts)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "udp" / "UD_Japanese-GSD" / "1e-5--0"
