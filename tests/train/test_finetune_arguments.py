@@ -114,3 +114,26 @@ def test_sib_language_folder(tmp_path):
         ]
     )
     assert str(data.resolved_data_dir()) == "/x/sib200/eng_Latn"
+
+
+def test_task_options_are_read_ahead_of_the_full_parse(tmp_path):
+    from pixel.train.arguments import task_options
+
+    argv = [
+        "--text_columns",
+        "a,b",
+        "--label_column",
+        "y",
+        "--is_regression",
+        "--doc_stride",
+        "32",
+        "--seed",
+        "3",
+    ]
+    assert task_options("pair_classification", argv) == {"text_columns": ("a", "b"), "label_column": "y",
+                                                         "regression": True}  # fmt: skip
+    assert task_options("qa", argv) == {"stride": 32}
+    assert task_options("ud", argv) == {}
+    # ... and the full parse accepts them too
+    _, data, _ = parse_finetune_args(["--model_name_or_path", "m", "--output_dir", str(tmp_path), *argv])
+    assert (data.text_columns, data.is_regression, data.doc_stride) == ("a,b", True, 32)
