@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import accumulate
 
+import numpy as np
+
+from pixel.render.glyph_cache import GlyphCache
 from pixel.render.strategies import Block
 
 logger = logging.getLogger(__name__)
@@ -41,10 +45,17 @@ class SentenceLayout:
     end: int = 0  # first patch after the last kept word
     truncated: bool = False
     word_patch_map: dict = field(default_factory=dict)
+    # Set by ``layout_code_points`` instead of ``words``: glyph ids and pixel x of every code point to draw, and
+    # the blocks to draw (patch index, block) for the rare strips that are drawn directly.
+    glyphs: np.ndarray | None = None
+    xs: np.ndarray | None = None
+    blocks: Callable[[], list[tuple[int, Block]]] | None = None
 
     @property
     def placed(self) -> list[tuple[int, Block]]:
         """Every block to draw with its patch index, in drawing order."""
+        if self.blocks is not None:
+            return self.blocks()
         out = []
         for start, plan, count in self.words:
             pos = start
@@ -115,6 +126,75 @@ def layout_words(
             break
     out.word_patch_map = _word_patch_map(words, starts, kept, truncated, rtl)
     return out
+
+
+def layout_code_points(
+    words: list[str],
+    rtl: bool,
+    start: int,
+    max_length: int,
+    max_seq_length: int,
+    pixels_per_patch: int,
+    glyphs: GlyphCache,
+) -> SentenceLayout:
+    """``layout_words`` for the published bigrams (legacy quirks included), vectorised over code points.
+
+    Same blocks as ``code_point_bigrams``: a word's code points in pairs (RTL: the word reversed, the odd one
+    first), each code point its own run placed at the sum of the widths before it in its block, each block
+    advancing ``ceil(width / P)`` patches. Widths come from the per-code-point ``glyphs`` cache. The result
+    carries the glyph ids and x of every code point drawn.
+    """
+    P = pixels_per_patch
+    chars = "".join(w[::-1] for w in words) if rtl else "".join(words)
+    ids = glyphs.lookup(np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), np.uint32))
+    width = glyphs.width[ids]
+    lengths = np.fromiter(map(len, words), np.int64, len(words))
+    word_end = np.cumsum(lengths)
+    n_blocks = (lengths + 1) // 2
+    block_end = np.cumsum(n_blocks)
+    # First code point of every block: 2b into its word (RTL, reversed word: 0, then 2b - 1 for odd lengths).
+    b = np.arange(len(ids) and int(block_end[-1])) - np.repeat(block_end - n_blocks, n_blocks)
+    first = np.repeat(word_end - lengths, n_blocks) + 2 * b
+    if rtl:
+        first -= np.repeat(lengths % 2, n_blocks) * (b > 0)
+    block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
+    totals = np.add.reduceat(block_patches, block_end - n_blocks) if len(words) else block_patches
+    starts = start + np.cumsum(totals) - totals
+    offset = int(starts[-1] + totals[-1]) if len(words) else start
+    kept, truncated = len(words), False
+    if offset > max_length:  # quirk "conservative truncation" (see layout_words)
+        i = int(np.searchsorted(starts, max_length, side="right")) - 1
+        kept, truncated = max(i, 1), True
+        if i <= 0:
+            logger.warning(
+                "the first word alone is longer than %d patches; it is kept and clipped", max_length
+            )
+    out = SentenceLayout(word_starts=starts[:kept].tolist(), truncated=truncated)
+    out.end = int(starts[kept - 1] + totals[kept - 1]) if kept else start
+    drawn = kept
+    if kept > 1:  # quirk "skip at the last patch"
+        hits = np.flatnonzero(starts[: kept - 1] + totals[: kept - 1] == max_seq_length - 1)
+        drawn = int(hits[0]) + 1 if len(hits) else kept
+    n_chars = int(word_end[drawn - 1]) if drawn else 0
+    n_drawn_blocks = int(block_end[drawn - 1]) if drawn else 0
+    block_x = (start + np.cumsum(block_patches) - block_patches) * P
+    before = np.cumsum(width) - width  # x of every code point: its block's x + the widths before it there
+    xs = before + np.repeat(block_x - before[first], np.diff(first, append=len(ids)))
+    out.glyphs, out.xs = ids[:n_chars], xs[:n_chars]
+    out.blocks = partial(
+        _code_point_blocks,
+        chars,
+        first[:n_drawn_blocks].tolist(),
+        n_chars,
+        (block_x[:n_drawn_blocks] // P).tolist(),
+    )
+    out.word_patch_map = _word_patch_map(words, starts.tolist(), kept, truncated, rtl)
+    return out
+
+
+def _code_point_blocks(chars: str, first: list[int], end: int, patches: list[int]) -> list[tuple[int, Block]]:
+    bounds = [*first, end]
+    return [(p, Block(tuple(chars[a:b]))) for p, a, b in zip(patches, bounds, bounds[1:], strict=False)]
 
 
 class _WordOrder(Mapping):

@@ -11,7 +11,8 @@ import numpy as np
 from pixel.render.compose import TileCache, block_patches, draw_direct
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
-from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_words
+from pixel.render.glyph_cache import GlyphCache
+from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_code_points, layout_words
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
@@ -84,6 +85,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         self.cache_megabytes = cache_megabytes
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
+        self._glyphs: GlyphCache | None = None
 
     # -- Pango state is created lazily, so renderers pickle cheaply into DataLoader workers ------------------
     @property
@@ -106,12 +108,19 @@ class PangoCairoTextRenderer(RendererPersistence):
             self._cache = TileCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
         return self._cache
 
+    @property
+    def glyphs(self) -> GlyphCache:
+        """The per-code-point cache of the ``bigrams`` strategy (every code point is its own layout there)."""
+        if self._glyphs is None:
+            self._glyphs = GlyphCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
+        return self._glyphs
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache", "_glyphs")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._backend, self._cache = None, None
+        self._backend, self._cache, self._glyphs = None, None, None
 
     @property
     def legacy(self) -> bool:
@@ -190,13 +199,16 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _begin(self) -> None:
         """Before measuring a strip: the tile cache may only be emptied between strips, never during one."""
         if self.use_cache:
-            self.cache.begin()
+            (self.glyphs if self.legacy else self.cache).begin()
 
     def _layout(
         self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
     ) -> SentenceLayout:
         if self.legacy:
             words = google_quirk(words)
+            if self.use_cache:
+                P = self.pixels_per_patch
+                return layout_code_points(words, rtl, start, max_length, self.max_seq_length, P, self.glyphs)
         plans = self._plans(words, rtl, word_list)
         return layout_words(words, plans, start, max_length, self.legacy, self.max_seq_length, rtl)
 
@@ -205,7 +217,18 @@ class PangoCairoTextRenderer(RendererPersistence):
         P, num_patches = self.pixels_per_patch, self.max_seq_length
         words = [w for layout in layouts for w in layout.words]
         pixels = None
-        if self.use_cache:
+        if layouts[0].glyphs is not None:  # bigrams: per-code-point glyph cache
+            glyphs = np.concatenate([layout.glyphs for layout in layouts])
+            missing = int(self.glyphs.unknown[glyphs].sum())
+            if not self.glyphs.direct[glyphs].any():
+                xs = np.concatenate([layout.xs for layout in layouts])
+                columns = self.glyphs.compose(glyphs, xs, num_patches * P)  # (width, P)
+                gray = np.ascontiguousarray(np.invert(columns).T)  # (P, width), white background
+                pixels = gray
+                if self.rgb:  # three strided copies: much faster than np.repeat or broadcasting here
+                    pixels = np.empty((*gray.shape, 3), np.uint8)
+                    pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
+        elif self.use_cache:
             missing = sum(plan.unknown for _, plan, _ in words)
             coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:

@@ -1,0 +1,168 @@
+"""Exact per-code-point glyph cache and vectorised compositing, for the published ``bigrams`` strategy.
+
+``bigrams`` lays out every code point on its own and places it at an integer x (metric hinting makes widths
+integral); its y depends only on that layout's height. cairo rounds glyph positions to whole pixels, so the
+coverage one code point leaves on a blank canvas is the same wherever it is drawn: we draw each code point once
+and keep its inked columns. A strip is then the in-order 8-bit OVER composite of these images at their x offsets,
+which is exactly what cairo does when it draws the layouts one after the other onto the strip:
+
+    d' = s + mul(d, 255 - s),  mul(a, b) = ((t >> 8) + t) >> 8,  t = a * b + 0x80     (A8 coverage)
+
+Compositing is done per pixel column. Every (glyph, column) pair is an entry; columns that only one glyph inks
+are a plain gather; columns inked by several glyphs are composited in drawing order, one vectorised pass per
+depth (the k-th glyph of every such column in pass k), so the result is exact by construction. Glyphs whose ink
+reaches the edge of the scratch canvas, or that Pango draws as missing-glyph boxes, are flagged: the caller
+then draws that strip directly with cairo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixel.render.pango import PangoBackend, new_canvas, surface_coverage
+
+_CODE_POINTS = 0x110000
+
+
+class GlyphCache:
+    """Per code point: advance width, missing-glyph count, inked columns (stored column-major in an atlas)."""
+
+    def __init__(self, backend: PangoBackend, pixels_per_patch: int, max_megabytes: float = 64.0) -> None:
+        self.backend, self.P = backend, pixels_per_patch
+        self.scratch_origin = 8 * pixels_per_patch  # x at which a glyph is drawn on its scratch canvas
+        self.scratch_width = 24 * pixels_per_patch
+        self.max_columns = max(4096, int(max_megabytes * 2**20) // pixels_per_patch)
+        # A pixel column (P coverage bytes) is moved as one item; numpy copies 16-byte numbers fastest.
+        self._column = (
+            np.dtype(np.complex128) if pixels_per_patch == 16 else np.dtype((np.void, pixels_per_patch))
+        )
+        self.clear()
+
+    def clear(self) -> None:
+        self._index: np.ndarray | None = None  # code point -> glyph id (-1: not drawn yet), allocated lazily
+        self._count = 0
+        self._used = 0
+        capacity = 256
+        self.width = np.zeros(capacity, np.int64)
+        self.unknown = np.zeros(capacity, np.int64)
+        self.direct = np.zeros(capacity, bool)
+        self.ink_left = np.zeros(capacity, np.int64)  # first inked column relative to the glyph's x
+        self.ink_columns = np.zeros(capacity, np.int64)
+        self.atlas_start = np.zeros(capacity, np.int64)
+        self.atlas = np.zeros((4096, self.P), np.uint8)  # (columns, P): one pixel column per row
+
+    def __len__(self) -> int:
+        return self._count
+
+    def begin(self) -> None:
+        """Call before each strip: memory is bounded by emptying the cache between strips, never during one."""
+        if self._used > self.max_columns:
+            self.clear()
+
+    def lookup(self, code_points: np.ndarray) -> np.ndarray:
+        """Glyph ids ``int64 [n]`` of ``code_points`` (``uint32 [n]``), drawing the code points not seen yet."""
+        if self._index is None:
+            self._index = np.full(_CODE_POINTS, -1, np.int32)
+        ids = self._index[code_points]
+        if len(ids) and ids.min() < 0:
+            for cp in np.unique(code_points[ids < 0]).tolist():
+                self._index[cp] = self._add(chr(cp))
+            ids = self._index[code_points]
+        return ids.astype(np.int64)
+
+    def _add(self, char: str) -> int:
+        """Measure and draw one code point alone (as the published renderer lays it out) and store its ink."""
+        P, x0 = self.P, self.scratch_origin
+        extent = self.backend.extent(char)
+        surface, context = new_canvas(self.scratch_width, P, rgb=False)
+        self.backend.draw(context, char, x0, P)
+        coverage = surface_coverage(surface)  # (P, scratch_width)
+        inked = np.flatnonzero(coverage.any(axis=0))
+        gid = self._count
+        if gid == len(self.width):
+            for name in ("width", "unknown", "direct", "ink_left", "ink_columns", "atlas_start"):
+                old = getattr(self, name)
+                grown = np.zeros(2 * len(old), old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        self.width[gid], self.unknown[gid] = extent.width, extent.unknown_glyphs
+        # Ink at the scratch edges may be cut off; Pango draws missing glyphs as boxes with several operations.
+        edge = len(inked) and (inked[0] == 0 or inked[-1] == self.scratch_width - 1)
+        self.direct[gid] = bool(edge) or extent.unknown_glyphs > 0
+        if len(inked) and not self.direct[gid]:
+            lo, hi = int(inked[0]), int(inked[-1]) + 1
+            columns = coverage[:, lo:hi].T  # (hi - lo, P)
+            if self._used + len(columns) > len(self.atlas):
+                grown = np.zeros((max(2 * len(self.atlas), self._used + len(columns)), P), np.uint8)
+                grown[: self._used] = self.atlas[: self._used]
+                self.atlas = grown
+            self.atlas[self._used : self._used + len(columns)] = columns
+            self.ink_left[gid], self.ink_columns[gid], self.atlas_start[gid] = lo - x0, hi - lo, self._used
+            self._used += len(columns)
+        self._count += 1
+        return gid
+
+    def compose(self, glyphs: np.ndarray, xs: np.ndarray, width: int) -> np.ndarray:
+        """A8 coverage ``uint8 [width, P]`` (column-major) of ``glyphs`` drawn in order at pixel offsets ``xs``."""
+        n = self.ink_columns[glyphs]
+        left = xs + self.ink_left[glyphs]  # first inked strip column of every glyph
+        right = left + n
+        strip = np.zeros(width, self._column)
+        if not len(glyphs):
+            return strip.view(np.uint8).reshape(width, self.P)
+        # A glyph shares ink columns with an earlier glyph iff it starts left of the earlier ones' furthest right
+        # edge, and with a later one iff it ends right of the later ones' leftmost left edge.
+        reach = np.maximum.accumulate(right)
+        low = np.minimum.accumulate(left[::-1])[::-1]
+        shared = np.zeros(len(glyphs), bool)
+        shared[1:] = left[1:] < reach[:-1]
+        shared[:-1] |= right[:-1] > low[1:]
+        shared &= n > 0
+        dest, src = self._entries(glyphs[~shared], left[~shared], n[~shared], width)
+        atlas = self.atlas.view(self._column).reshape(-1)
+        strip[dest] = atlas[src]  # columns inked by one glyph only: OVER onto blank is a copy
+        columns = strip.view(np.uint8).reshape(width, self.P)
+        if shared.any():
+            self._composite(columns, *self._entries(glyphs[shared], left[shared], n[shared], width))
+        return columns
+
+    def _entries(
+        self, glyphs: np.ndarray, left: np.ndarray, n: np.ndarray, width: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(strip column, atlas column) of every inked column of ``glyphs``, in drawing order, clipped."""
+        first = np.cumsum(n) - n
+        total = int(first[-1] + n[-1]) if len(n) else 0
+        start = self.atlas_start[glyphs]
+        src = np.arange(total) + np.repeat(start - first, n)
+        dest = src + np.repeat(left - start, n)
+        if total and (dest[0] < 0 or dest.min() < 0 or dest.max() >= width):
+            visible = (dest >= 0) & (dest < width)
+            dest, src = dest[visible], src[visible]
+        return dest, src
+
+    def _composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray) -> None:
+        """8-bit OVER of atlas columns ``src`` onto ``columns[dest]`` in the given order (blank beforehand)."""
+        order = np.argsort(dest, kind="stable")  # grouped by column, drawing order kept inside a column
+        dest, src = dest[order], src[order]
+        same = dest[1:] == dest[:-1]  # entry i + 1 draws over entry i
+        if len(same) > 1 and (same[1:] & same[:-1]).any():  # some column is inked three times or more
+            starts = np.flatnonzero(np.concatenate(([True], ~same)))
+            rank = np.arange(len(dest)) - np.repeat(starts, np.diff(np.append(starts, len(dest))))
+            for k in range(int(rank.max()) + 1):
+                self._over(columns, dest[rank == k], src[rank == k], blank=k == 0)
+            return
+        under = np.flatnonzero(same)
+        alone = np.ones(len(dest), bool)
+        alone[under] = alone[under + 1] = False
+        columns[dest[alone]] = self.atlas[src[alone]]
+        columns[dest[under]] = self.atlas[src[under]]
+        self._over(columns, dest[under + 1], src[under + 1])
+
+    def _over(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray, blank: bool = False) -> None:
+        """``columns[dest] = OVER(atlas[src], columns[dest])`` (distinct ``dest``), cairo's 8-bit arithmetic."""
+        s = self.atlas[src]
+        if blank:
+            columns[dest] = s
+            return
+        t = columns[dest].astype(np.uint16) * (255 - s).astype(np.uint16) + 0x80
+        columns[dest] = s + (((t >> 8) + t) >> 8).astype(np.uint8)
