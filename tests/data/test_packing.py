@@ -67,8 +67,12 @@ def test_never_truncates_and_accounts_for_every_character(documents, max_patches
     stats = packer.stats
     assert stats.chars_in == stats.chars_out + stats.chars_dropped
     assert stats.chars_out == sum(len(b.replace(" ", "")) for b in blocks)
-    # Order is kept: the blocks are the input words minus dropped ones, in sequence.
-    words = [w for d in documents for w in d.split()]
-    kept = " ".join(blocks).split()
-    it = iter(words)
-    assert all(any(w == x for x in it) for w in kept)
+    # Order is kept: every kept token is a whole input word or an even-length piece of one (over-long words are cut
+    # into pieces that fit), consumed left to right; dropped words and pieces are skipped.
+    words = iter(w for d in documents for w in d.split())
+    word, pos = "", 0
+    for token in " ".join(blocks).split():
+        while (found := word.find(token, pos)) < 0:
+            word, pos = next(words), 0  # StopIteration here means a token out of order or invented
+        assert found % 2 == 0 and (found == 0 or len(token) % 2 == 0 or found + len(token) == len(word))
+        pos = found + len(token)
