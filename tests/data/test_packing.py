@@ -1,3 +1,5 @@
+import functools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,12 +69,22 @@ def test_never_truncates_and_accounts_for_every_character(documents, max_patches
     stats = packer.stats
     assert stats.chars_in == stats.chars_out + stats.chars_dropped
     assert stats.chars_out == sum(len(b.replace(" ", "")) for b in blocks)
-    # Order is kept: every kept token is a whole input word or an even-length piece of one (over-long words are cut
-    # into pieces that fit), consumed left to right; dropped words and pieces are skipped.
-    words = iter(w for d in documents for w in d.split())
-    word, pos = "", 0
-    for token in " ".join(blocks).split():
-        while (found := word.find(token, pos)) < 0:
-            word, pos = next(words), 0  # StopIteration here means a token out of order or invented
-        assert found % 2 == 0 and (found == 0 or len(token) % 2 == 0 or found + len(token) == len(word))
-        pos = found + len(token)
+    # Order is kept: every kept token is a whole input word or a piece of one starting at an even offset (over-long
+    # words are cut into pieces that fit), consumed left to right; dropped words and pieces are skipped.
+    words = [w for d in documents for w in d.split()]
+    tokens = " ".join(blocks).split()
+
+    @functools.cache
+    def matches(i: int, j: int, pos: int) -> bool:
+        if i == len(tokens):
+            return True
+        if j == len(words):
+            return False
+        token, word = tokens[i], words[j]
+        if pos % 2 == 0 and word.startswith(token, pos):
+            after = pos + len(token)
+            if matches(i + 1, j + (after == len(word)), after % len(word)):
+                return True
+        return matches(i, j + 1, 0) or (pos + 2 < len(word) and matches(i, j, pos + 2))
+
+    assert matches(0, 0, 0)
