@@ -37,10 +37,10 @@ def model_sizes(tiny: bool) -> dict:
     return {}  # the PIXEL-M4 defaults: 768 x 12, decoder 512 x 8
 
 
-def build(kind: str, patches: int, tiny: bool):
+def build(kind: str, patches: int, tiny: bool, dropout: float):
     import torch
 
-    sizes = model_sizes(tiny)
+    sizes = {**model_sizes(tiny), "hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
     if kind == "pixel":
         from pixel.model import PIXELConfig, PIXELForPreTraining
 
@@ -79,7 +79,7 @@ def worker(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = build(args.worker, args.patches, args.tiny).train()
+    model = build(args.worker, args.patches, args.tiny, args.dropout).train()
     pixel_values = torch.rand(args.batch_size, 3, 16, 16 * args.patches)
     noise = torch.rand(args.batch_size, args.patches)
     before = rss_mb()
@@ -115,6 +115,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=0.1,
+        help="hidden and attention dropout of both models (PIXEL's 0.1; ViTMAEConfig defaults to 0.0). On CPU, "
+        "attention dropout makes SDPA fall back to its math kernel",
+    )
     parser.add_argument("--tiny", action="store_true", help="small widths, for a smoke test")
     parser.add_argument("--worker", choices=["pixel", "vitmae"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -132,7 +139,7 @@ def main() -> None:
         )
         results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
     print(
-        f"forward+backward, batch {args.batch_size}, {args.patches} patches, mask ratio 0.25, "
+        f"forward+backward, batch {args.batch_size}, {args.patches} patches, mask ratio 0.25, dropout {args.dropout}, "
         f"{args.threads} CPU threads, {args.steps} timed steps after {args.warmup} warm-up"
     )
     for kind, name in (("pixel", "PIXELForPreTraining"), ("vitmae", "transformers ViTMAEForPreTraining")):
