@@ -80,6 +80,8 @@ class PangoBackend:
         self._layout = _ffi.gc(_pango.pango_layout_new(context), _pango.g_object_unref)
         _pango.pango_layout_set_font_description(self._layout, self._description)
         self._size = _ffi.new("int[2]")
+        self._rect = _ffi.new("PangoRectangle *")
+        self._whole = None
         self._extents: dict[str, Extent] = {}
         self._max_cached_extents = max_cached_extents
         self.lift = lift
@@ -126,6 +128,26 @@ class PangoBackend:
             spans.append((min(x0, x1), max(x0, x1)))
             index += len(char.encode("utf-8"))
         return spans
+
+    def measure(self, text: str) -> int:
+        """Logical pixel width of ``text`` laid out on its own (not cached: for long one-off texts)."""
+        self._set_text(text)
+        _pango.pango_layout_get_pixel_size(self._layout, self._size, self._size + 1)
+        return self._size[0]
+
+    def measure_whole(self, text: str) -> tuple[int, int]:
+        """Lay ``text`` out on a second layout kept for ``whole_x``; its pixel width and number of lines."""
+        if self._whole is None:
+            self._whole = _ffi.gc(_pango.pango_layout_new(self._context), _pango.g_object_unref)
+            _pango.pango_layout_set_font_description(self._whole, self._description)
+        _pango.pango_layout_set_text(self._whole, clean_text(text).encode("utf-8"), -1)
+        _pango.pango_layout_get_pixel_size(self._whole, self._size, self._size + 1)
+        return self._size[0], _pango.pango_layout_get_line_count(self._whole)
+
+    def whole_x(self, byte_index: int) -> float:
+        """x (pixels) of the character at ``byte_index`` in the text last given to ``measure_whole``."""
+        _pango.pango_layout_index_to_pos(self._whole, byte_index, self._rect)
+        return self._rect.x / 1024
 
     @property
     def layout_pointer(self):

@@ -15,6 +15,7 @@ from pixel.render.glyph_cache import GlyphCache
 from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_code_points, layout_words
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
+from pixel.render.prefix import fit_prefix
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
 
 # The published renderer's language under a C / C.UTF-8 locale: Pango's default language there is "c".
@@ -82,6 +83,9 @@ class PangoCairoTextRenderer(RendererPersistence):
             render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
         self.render_settings = render_settings
         self.use_cache = rendering_strategy != "continuous" if use_cache is None else use_cache
+        # use_cache=False given explicitly: the reference path, doing the published renderer's work throughout
+        # (also a layout per probe of the continuous truncation search).
+        self.reference_path = use_cache is False
         self.cache_megabytes = cache_megabytes
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
@@ -342,19 +346,13 @@ class PangoCairoTextRenderer(RendererPersistence):
         return windows
 
     def _fit_prefix(self, sentence: str, max_length: int, start: int = 0) -> tuple[str, bool]:
-        """Published PIXEL: the longest character prefix whose layout (+ EOS) fits, found by binary search."""
+        """Published PIXEL: the longest character prefix whose layout (+ EOS) fits, found by binary search.
 
-        def fits(n: int) -> bool:
-            block = Block((sentence[:n],), pad=4)
-            return start + block_patches(self.backend, block, self.pixels_per_patch) < max_length
-
-        if fits(len(sentence)):
-            return sentence, False
-        lo, hi = 0, len(sentence)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
-        return sentence[:lo], True
+        A prefix of width ``w`` takes ``ceil((w + 4) / P)`` patches from ``start`` and fits if the EOS patch
+        still does: ``w + 4 <= P * (max_length - start - 1)``.
+        """
+        limit = self.pixels_per_patch * (max_length - start - 1) - 4
+        return fit_prefix(self.backend, sentence, limit, estimate=not self.reference_path)
 
     def _offset_mapping(self, runs: list[tuple[int, str]]) -> list[tuple[int, int]]:
         """Per patch, the (start, end) character span of the text drawn there; (0, 0) elsewhere (published PIXEL)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import regex
 
 from pixel.render.pango import is_rtl_char
@@ -122,7 +123,9 @@ def split_words(text: str) -> list[str]:
     return text.strip().split()
 
 
-_NOT_LETTERS = str.maketrans("", "", " \t\n\r\x0b\x0c0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_NOT_LETTERS = " \t\n\r\x0b\x0c0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_IS_LETTER = np.ones(128, bool)  # code points below 128: False for the characters above, True otherwise
+_IS_LETTER[[ord(c) for c in _NOT_LETTERS]] = False
 
 
 def is_rtl(text: str) -> bool:
@@ -130,8 +133,10 @@ def is_rtl(text: str) -> bool:
 
     Quirk (published): a heuristic on three characters, not a bidi analysis.
     """
-    letters = text.translate(_NOT_LETTERS)
-    if not letters:
+    code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    letters = np.flatnonzero((code_points >= 128) | _IS_LETTER[np.minimum(code_points, 127)])
+    if not len(letters):
         return False
-    votes = sum(is_rtl_char(c) for c in (letters[0], letters[len(letters) // 2], letters[-1]))
+    picks = (letters[0], letters[len(letters) // 2], letters[-1])
+    votes = sum(is_rtl_char(text[i]) for i in picks)
     return votes >= 2
