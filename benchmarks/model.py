@@ -1,7 +1,8 @@
 """Forward+backward time and peak memory of PIXELForPreTraining vs transformers' ViTMAEForPreTraining, same size.
 
-Each model runs in its own subprocess (so peak RSS is its own), same inputs, train mode, mask ratio 0.25, all patches
-attended. Default: PIXEL-M4 size, batch 8, 529 patches, CPU, 2 threads (minutes per model).
+Same inputs, train mode, mask ratio 0.25, all patches attended, same dropout. Times come from one process that alternates
+steps of the two models (the machine is shared, so load hits both alike); peak RSS from one step of each model alone in
+a subprocess. Default: PIXEL-M4 size, batch 8, 529 patches, CPU, 2 threads (minutes per model).
 
     python benchmarks/model.py                 # full size
     python benchmarks/model.py --tiny --steps 2  # smoke test
@@ -74,7 +75,15 @@ def build(kind: str, patches: int, tiny: bool, dropout: float):
     return StripViTMAE(config)
 
 
-def worker(args: argparse.Namespace) -> None:
+def step(model, pixel_values, noise) -> float:
+    start = time.perf_counter()
+    model(pixel_values, noise=noise).loss.backward()
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def memory_worker(args: argparse.Namespace) -> None:
+    """One model alone in this process: peak RSS of a warm-up step and a measured step."""
     import torch
 
     torch.set_num_threads(args.threads)
@@ -83,27 +92,31 @@ def worker(args: argparse.Namespace) -> None:
     pixel_values = torch.rand(args.batch_size, 3, 16, 16 * args.patches)
     noise = torch.rand(args.batch_size, args.patches)
     before = rss_mb()
-    times = []
-    for step in range(args.warmup + args.steps):
-        start = time.perf_counter()
-        loss = model(pixel_values, noise=noise).loss
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-        if step >= args.warmup:
-            times.append(time.perf_counter() - start)
-    print(
-        json.dumps(
-            {
-                "model": args.worker,
-                "params_M": sum(p.numel() for p in model.parameters()) / 1e6,
-                "median_s": statistics.median(times),
-                "min_s": min(times),
-                "times_s": times,
-                "peak_rss_MB": peak_rss_mb(),
-                "step_peak_over_start_MB": peak_rss_mb() - before,
-            }
-        )
-    )
+    step(model, pixel_values, noise)
+    print(json.dumps({"peak_rss_MB": peak_rss_mb(), "step_peak_over_start_MB": peak_rss_mb() - before}))
+
+
+def interleaved_times(args: argparse.Namespace) -> dict[str, list[float]]:
+    """Both models in one process, steps alternated, so load from other processes hits both alike."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    models = {kind: build(kind, args.patches, args.tiny, args.dropout).train() for kind in KINDS}
+    pixel_values = torch.rand(args.batch_size, 3, 16, 16 * args.patches)
+    noise = torch.rand(args.batch_size, args.patches)
+    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for round_ in range(args.warmup + args.steps):
+        order = KINDS if round_ % 2 == 0 else KINDS[::-1]
+        for kind in order:
+            elapsed = step(models[kind], pixel_values, noise)
+            if round_ >= args.warmup:
+                times[kind].append(elapsed)
+    return times
+
+
+KINDS = ("pixel", "vitmae")
+NAMES = {"pixel": "PIXELForPreTraining", "vitmae": "transformers ViTMAEForPreTraining"}
 
 
 def main() -> None:
@@ -123,34 +136,35 @@ def main() -> None:
         "attention dropout makes SDPA fall back to its math kernel",
     )
     parser.add_argument("--tiny", action="store_true", help="small widths, for a smoke test")
-    parser.add_argument("--worker", choices=["pixel", "vitmae"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args)
+        memory_worker(args)
         return
-    forwarded = [arg for arg in sys.argv[1:]]
-    results = {}
-    for kind in ("pixel", "vitmae"):
+    memory = {}
+    for kind in KINDS:
         out = subprocess.run(
-            [sys.executable, __file__, *forwarded, "--worker", kind],
+            [sys.executable, __file__, *sys.argv[1:], "--worker", kind],
             check=True,
             capture_output=True,
             text=True,
         )
-        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+        memory[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    times = interleaved_times(args)
     print(
         f"forward+backward, batch {args.batch_size}, {args.patches} patches, mask ratio 0.25, dropout {args.dropout}, "
-        f"{args.threads} CPU threads, {args.steps} timed steps after {args.warmup} warm-up"
+        f"{args.threads} CPU threads; {args.steps} timed steps per model after {args.warmup} warm-up, alternated "
+        "in one process; peak RSS from one step of each model alone in a subprocess"
     )
-    for kind, name in (("pixel", "PIXELForPreTraining"), ("vitmae", "transformers ViTMAEForPreTraining")):
-        r = results[kind]
+    for kind in KINDS:
+        t, m = times[kind], memory[kind]
         print(
-            f"  {name:36s} {r['params_M']:7.2f}M params  median {r['median_s']:7.2f} s/step  "
-            f"(min {r['min_s']:.2f})  peak RSS {r['peak_rss_MB']:7.0f} MB  (step peak over start "
-            f"{r['step_peak_over_start_MB']:6.0f} MB)"
+            f"  {NAMES[kind]:36s} median {statistics.median(t):7.2f} s/step (min {min(t):.2f}, all "
+            f"{', '.join(f'{x:.1f}' for x in t)})  peak RSS {m['peak_rss_MB']:6.0f} MB "
+            f"(step peak over start {m['step_peak_over_start_MB']:5.0f} MB)"
         )
-    ratio = results["pixel"]["median_s"] / results["vitmae"]["median_s"]
-    print(f"  time ratio PIXEL / ViTMAE: {ratio:.3f}")
+    ratio = statistics.median(times["pixel"]) / statistics.median(times["vitmae"])
+    print(f"  time ratio PIXEL / ViTMAE (medians): {ratio:.3f}")
 
 
 if __name__ == "__main__":
