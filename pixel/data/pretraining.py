@@ -25,7 +25,6 @@ import torch
 
 from pixel.data.packing import BlockPacker
 from pixel.data.text import StoppingStrategy, TextSource, interleave_sources, load_source
-from pixel.data.transforms import pixel_values_to_tensor
 
 __all__ = ["PretrainingDataset", "PretrainingCollator", "padded_length"]
 
@@ -164,6 +163,8 @@ class PretrainingCollator:
         self.renderer.max_seq_length = self.max_patches
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        # The batch is built in numpy and handed to torch once (torch.from_numpy, no copy): per-item torch ops
+        # cost more than the work itself in a single-threaded DataLoader worker.
         encodings = [self.renderer(item["text"]) for item in items]
         lengths = [min(int(e.num_text_patches) + 1, self.max_patches) for e in encodings]  # text + EOS
         seq_length = (
@@ -171,24 +172,51 @@ class PretrainingCollator:
             if self.pad_to_max
             else padded_length(max(lengths), self.pad_multiple, self.max_patches)
         )
-        pixel_values = torch.ones(len(items), 3, PATCH, PATCH * seq_length)  # (B, 3, 16, 16 L), white
-        attention_mask = torch.zeros(len(items), seq_length)
-        patch_mask = np.zeros((len(items), seq_length), dtype=np.float32)
-        noise = np.zeros((len(items), seq_length), dtype=np.float32)
+        batch_size = len(items)
+        pixel_values = np.empty(
+            (batch_size, 3, PATCH, PATCH * seq_length), dtype=np.float32
+        )  # (B, 3, 16, 16 L)
+        attention_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
+        patch_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
+        noise = np.empty((batch_size, seq_length), dtype=np.float32)
+        target = math.ceil(seq_length * self.mask_ratio)
         for row, (item, encoding, length) in enumerate(zip(items, encodings, lengths, strict=True)):
-            image = pixel_values_to_tensor(encoding.pixel_values)  # (3, 16, W)
-            pixel_values[row, :, :, : PATCH * length] = image[:, :, : PATCH * length]
+            width = PATCH * length
+            _to_unit_interval(encoding.pixel_values, width, out=pixel_values[row, :, :, :width])
+            pixel_values[row, :, :, width:] = 1.0  # white padding
             attention_mask[row, :length] = 1.0
             rng = np.random.default_rng([self.seed, int(item["example_id"])])
             if self.span_masking is not None:
-                target = math.ceil(seq_length * self.mask_ratio)
                 patch_mask[row] = self.span_masking(seq_length, length, target, rng)
             noise[row] = rng.random(seq_length, dtype=np.float32)
         batch = {
-            "pixel_values": pixel_values,
-            "attention_mask": attention_mask,
+            "pixel_values": torch.from_numpy(pixel_values),
+            "attention_mask": torch.from_numpy(attention_mask),
             "noise": torch.from_numpy(noise),
         }
         if self.span_masking is not None:
             batch["patch_mask"] = torch.from_numpy(patch_mask)
         return batch
+
+
+def _to_unit_interval(pixels: np.ndarray, width: int, out: np.ndarray) -> None:
+    """Write the first ``width`` columns of a rendered strip into ``out`` (3, 16, width) as float32 in [0, 1].
+
+    uint8 ``[16, W, 3]`` (RGB) or ``[16, W]`` (grayscale, broadcast to 3 channels) is divided by 255 in float32
+    straight into the batch, one pass, bit-identical to ``pixel_values_to_tensor`` (torchvision's ``ToTensor``).
+    """
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim == 3 and pixels.shape[-1] == 3:
+        channels = pixels[:, :width].transpose(2, 0, 1)  # (16, W, 3) -> (3, 16, W), a view
+    elif pixels.ndim == 2:
+        channels = pixels[None, :, :width]  # (1, 16, W), broadcast over 3 channels
+    else:
+        raise ValueError(f"pixel_values must be [H, W] or [H, W, 3]; got shape {pixels.shape}")
+    if pixels.dtype == np.uint8:
+        np.divide(channels, np.float32(255.0), out=out, dtype=np.float32)
+    elif np.issubdtype(pixels.dtype, np.floating):
+        out[...] = channels
+    else:
+        raise ValueError(f"pixel_values must be uint8 (0-255) or float (0-1); got dtype {pixels.dtype}")

@@ -6,8 +6,9 @@ import torch
 
 from pixel.data.pretraining import PretrainingCollator, PretrainingDataset, padded_length
 from pixel.data.text import TextSource
+from pixel.data.transforms import pixel_values_to_tensor
 from pixel.model import SpanMaskingGenerator
-from pixel.render import PangoCairoTextRenderer
+from pixel.render import Encoding, PangoCairoTextRenderer
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,32 @@ def test_masks_depend_on_seed_and_example_only(renderer):
     c = PretrainingCollator(renderer, SpanMaskingGenerator(), seed=2)(items(texts))
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["noise"], c["noise"])
+
+
+class RandomRenderer:
+    """Stand-in renderer: random (possibly coloured) strips, so the collator's conversion is checked on every value."""
+
+    def __init__(self, rgb: bool, max_seq_length: int = 511):
+        self.rgb, self.max_seq_length = rgb, max_seq_length
+
+    def __call__(self, text: str) -> Encoding:
+        rng = np.random.default_rng(len(text))
+        shape = (16, 16 * self.max_seq_length, 3) if self.rgb else (16, 16 * self.max_seq_length)
+        return Encoding(pixel_values=rng.integers(0, 256, shape, dtype=np.uint8), num_text_patches=len(text))
+
+
+@pytest.mark.parametrize("rgb", [True, False])
+def test_collator_pixels_equal_the_shared_transform_padded_white(rgb):
+    texts = ["x" * 5, "y" * 70, "z" * 20]
+    renderer = RandomRenderer(rgb)
+    batch = PretrainingCollator(renderer, SpanMaskingGenerator(), max_patches=127)(items(texts))
+    pixel_values = batch["pixel_values"]
+    assert pixel_values.shape == (3, 3, 16, 16 * 127) and pixel_values.is_contiguous()
+    for row, text in enumerate(texts):
+        width = 16 * (len(text) + 1)
+        expected = pixel_values_to_tensor(renderer(text).pixel_values)[:, :, :width]
+        assert torch.equal(pixel_values[row, :, :, :width], expected)
+        assert torch.all(pixel_values[row, :, :, width:] == 1.0)
 
 
 @pytest.fixture()
