@@ -59,6 +59,10 @@ class GlyphCache:
         if self._used > self.max_columns:
             self.clear()
 
+    @property
+    def over_budget(self) -> bool:
+        return self._used > self.max_columns
+
     def lookup(self, code_points: np.ndarray) -> np.ndarray:
         """Glyph ids ``int64 [n]`` of ``code_points`` (``uint32 [n]``), drawing the code points not seen yet."""
         if self._index is None:
@@ -125,6 +129,29 @@ class GlyphCache:
         if shared.any():
             self._composite(columns, *self._entries(glyphs[shared], left[shared], n[shared], width))
         return columns
+
+    def entries(self, glyphs: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(strip column, atlas column) of every inked column of ``glyphs`` drawn at ``xs``, in drawing order."""
+        n = self.ink_columns[glyphs]
+        first = np.cumsum(n) - n
+        start = self.atlas_start[glyphs]
+        total = int(first[-1] + n[-1]) if len(n) else 0
+        src = np.arange(total) + np.repeat(start - first, n)
+        return src + np.repeat(xs + self.ink_left[glyphs] - start, n), src
+
+    def composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray) -> None:
+        """8-bit OVER of atlas columns ``src`` onto blank ``columns[dest]`` (``uint8 [width, P]``), in order.
+
+        ``dest`` must lie in ``[0, width)``; columns inked once are a copy, the others are composited in order.
+        """
+        if not len(dest):
+            return
+        multi = np.bincount(dest, minlength=len(columns))[dest] > 1
+        if not multi.any():
+            columns[dest] = self.atlas[src]
+            return
+        columns[dest[~multi]] = self.atlas[src[~multi]]
+        self._composite(columns, dest[multi], src[multi])
 
     def _entries(
         self, glyphs: np.ndarray, left: np.ndarray, n: np.ndarray, width: int

@@ -12,6 +12,7 @@ import numpy as np
 
 from pixel.render.glyph_cache import GlyphCache
 from pixel.render.strategies import Block
+from pixel.render.word_cache import WordCache
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ class SentenceLayout:
     glyphs: np.ndarray | None = None
     xs: np.ndarray | None = None
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
+    # Set by ``layout_cached_words``: ids of the words to draw (``WordCache``) and the patch the first starts at.
+    word_ids: np.ndarray | None = None
+    start: int = 0
 
     @property
     def placed(self) -> list[tuple[int, Block]]:
@@ -158,23 +162,10 @@ def layout_code_points(
     if rtl:
         first -= np.repeat(lengths % 2, n_blocks) * (b > 0)
     block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
-    totals = np.add.reduceat(block_patches, block_end - n_blocks) if len(words) else block_patches
+    patches_before = np.concatenate(([0], np.cumsum(block_patches)))  # empty words have no blocks
+    totals = patches_before[block_end] - patches_before[block_end - n_blocks]
     starts = start + np.cumsum(totals) - totals
-    offset = int(starts[-1] + totals[-1]) if len(words) else start
-    kept, truncated = len(words), False
-    if offset > max_length:  # quirk "conservative truncation" (see layout_words)
-        i = int(np.searchsorted(starts, max_length, side="right")) - 1
-        kept, truncated = max(i, 1), True
-        if i <= 0:
-            logger.warning(
-                "the first word alone is longer than %d patches; it is kept and clipped", max_length
-            )
-    out = SentenceLayout(word_starts=starts[:kept].tolist(), truncated=truncated)
-    out.end = int(starts[kept - 1] + totals[kept - 1]) if kept else start
-    drawn = kept
-    if kept > 1:  # quirk "skip at the last patch"
-        hits = np.flatnonzero(starts[: kept - 1] + totals[: kept - 1] == max_seq_length - 1)
-        drawn = int(hits[0]) + 1 if len(hits) else kept
+    out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
     n_chars = int(word_end[drawn - 1]) if drawn else 0
     n_drawn_blocks = int(block_end[drawn - 1]) if drawn else 0
     block_x = (start + np.cumsum(block_patches) - block_patches) * P
@@ -188,8 +179,60 @@ def layout_code_points(
         n_chars,
         (block_x[:n_drawn_blocks] // P).tolist(),
     )
-    out.word_patch_map = _word_patch_map(words, starts.tolist(), kept, truncated, rtl)
+    out.word_patch_map = _word_patch_map(words, starts.tolist(), len(out.word_starts), out.truncated, rtl)
     return out
+
+
+def layout_cached_words(
+    words: list[str],
+    rtl: bool,
+    start: int,
+    max_length: int,
+    max_seq_length: int,
+    pixels_per_patch: int,
+    cache: WordCache,
+) -> SentenceLayout:
+    """``layout_code_points`` from the word cache: each word's patches are looked up, not recomputed.
+
+    The result carries the ids of the words to draw (``word_ids``) and their first patch (``start``); its
+    ``blocks`` (for the rare strips drawn directly) come from ``layout_code_points``.
+    """
+    ids = cache.lookup(words, rtl)
+    totals = cache.total[ids]
+    starts = start + np.cumsum(totals) - totals
+    out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
+    out.word_ids, out.start = ids[:drawn], start
+    out.blocks = lambda: (
+        layout_code_points(
+            words, rtl, start, max_length, max_seq_length, pixels_per_patch, cache.glyphs
+        ).placed
+    )
+    out.word_patch_map = _word_patch_map(words, starts.tolist(), len(out.word_starts), out.truncated, rtl)
+    return out
+
+
+def _legacy_cut(
+    starts: np.ndarray, totals: np.ndarray, start: int, max_length: int, max_seq_length: int
+) -> tuple[SentenceLayout, int]:
+    """The published truncation from word starts and patch counts: the layout (metadata) and the words drawn.
+
+    Quirk "conservative truncation" and quirk "skip at the last patch": see ``layout_words``.
+    """
+    kept, truncated = len(starts), False
+    if kept and int(starts[-1] + totals[-1]) > max_length:
+        i = int(np.searchsorted(starts, max_length, side="right")) - 1
+        kept, truncated = max(i, 1), True
+        if i <= 0:
+            logger.warning(
+                "the first word alone is longer than %d patches; it is kept and clipped", max_length
+            )
+    out = SentenceLayout(word_starts=starts[:kept].tolist(), truncated=truncated)
+    out.end = int(starts[kept - 1] + totals[kept - 1]) if kept else start
+    drawn = kept
+    if kept > 1:
+        hits = np.flatnonzero(starts[: kept - 1] + totals[: kept - 1] == max_seq_length - 1)
+        drawn = int(hits[0]) + 1 if len(hits) else kept
+    return out, drawn
 
 
 def _code_point_blocks(chars: str, first: list[int], end: int, patches: list[int]) -> list[tuple[int, Block]]:

@@ -12,11 +12,18 @@ from pixel.render.compose import TileCache, block_patches, draw_direct
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
 from pixel.render.glyph_cache import GlyphCache
-from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_code_points, layout_words
+from pixel.render.layout import (
+    SentenceLayout,
+    WordPlan,
+    google_quirk,
+    layout_cached_words,
+    layout_words,
+)
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
 from pixel.render.prefix import fit_prefix
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
+from pixel.render.word_cache import WordCache
 
 # The published renderer's language under a C / C.UTF-8 locale: Pango's default language there is "c".
 DEFAULT_LANGUAGE = "c"
@@ -90,6 +97,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
         self._glyphs: GlyphCache | None = None
+        self._words: WordCache | None = None
 
     # -- Pango state is created lazily, so renderers pickle cheaply into DataLoader workers ------------------
     @property
@@ -119,12 +127,21 @@ class PangoCairoTextRenderer(RendererPersistence):
             self._glyphs = GlyphCache(self.backend, self.pixels_per_patch, self.cache_megabytes)
         return self._glyphs
 
+    @property
+    def words(self) -> WordCache:
+        """The word -> patch-tile cache of the ``bigrams`` strategy, built on ``glyphs``."""
+        if self._words is None:
+            self._words = WordCache(self.glyphs, self.cache_megabytes)
+        return self._words
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache", "_glyphs")}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache", "_glyphs", "_words")
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._backend, self._cache, self._glyphs = None, None, None
+        self._backend, self._cache, self._glyphs, self._words = None, None, None, None
 
     @property
     def legacy(self) -> bool:
@@ -203,7 +220,7 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _begin(self) -> None:
         """Before measuring a strip: the tile cache may only be emptied between strips, never during one."""
         if self.use_cache:
-            (self.glyphs if self.legacy else self.cache).begin()
+            (self.words if self.legacy else self.cache).begin()
 
     def _layout(
         self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
@@ -212,7 +229,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             words = google_quirk(words)
             if self.use_cache:
                 P = self.pixels_per_patch
-                return layout_code_points(words, rtl, start, max_length, self.max_seq_length, P, self.glyphs)
+                return layout_cached_words(words, rtl, start, max_length, self.max_seq_length, P, self.words)
         plans = self._plans(words, rtl, word_list)
         return layout_words(words, plans, start, max_length, self.legacy, self.max_seq_length, rtl)
 
@@ -221,13 +238,11 @@ class PangoCairoTextRenderer(RendererPersistence):
         P, num_patches = self.pixels_per_patch, self.max_seq_length
         words = [w for layout in layouts for w in layout.words]
         pixels = None
-        if layouts[0].glyphs is not None:  # bigrams: per-code-point glyph cache
-            glyphs = np.concatenate([layout.glyphs for layout in layouts])
-            missing = int(self.glyphs.unknown[glyphs].sum())
-            if not self.glyphs.direct[glyphs].any():
-                xs = np.concatenate([layout.xs for layout in layouts])
-                columns = self.glyphs.compose(glyphs, xs, num_patches * P)  # (width, P)
-                gray = np.ascontiguousarray(np.invert(columns).T)  # (P, width), white background
+        if layouts[0].word_ids is not None:  # bigrams: word tiles built from the per-code-point glyph cache
+            ids = np.concatenate([layout.word_ids for layout in layouts])
+            missing = int(self.words.unknown[ids].sum())
+            gray = self.words.assemble([(layout.start, layout.word_ids) for layout in layouts], num_patches)
+            if gray is not None:
                 pixels = gray
                 if self.rgb:  # three strided copies: much faster than np.repeat or broadcasting here
                     pixels = np.empty((*gray.shape, 3), np.uint8)

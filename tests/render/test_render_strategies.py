@@ -115,4 +115,5 @@ def test_bounded_cache_empties_between_strips_and_stays_exact():
     texts = [" ".join(f"word{i}x{j}" for j in range(12)) for i in range(30)]
     for text in texts:
         assert np.array_equal(small(text).pixel_values, direct(text).pixel_values)
-    assert small.cache._used <= 2 * small.cache.max_tiles
+    words = small.words  # bigrams: word tiles on the glyph cache, emptied together between strips
+    assert len(words) < len(set(" ".join(texts).split())) and words._tiles_used <= 2 * words.max_tiles

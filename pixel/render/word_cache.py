@@ -1,0 +1,186 @@
+"""Exact word -> patch-tile cache for the published ``bigrams`` strategy, built from the glyph cache.
+
+A ``bigrams`` word starts on a patch boundary and its code points sit at integer x, so its pixels inside its own
+patches are the same wherever it lands, unless another word's ink reaches in. A word is laid out once
+(``layout_code_points``), its glyphs composited exactly by ``GlyphCache`` (8-bit OVER in drawing order) and its
+own patches stored as tiles, already in the strip's memory layout (rows, then columns) and inverted (white
+background). A strip is then one gather of the tiles of its words.
+
+Ink outside a word's own patches (overhang: a glyph reaching left of the word or past its last patch, or a word
+that advances by zero patches) is rare (about one word per English strip). Every pixel column such ink touches is
+recomputed from the glyphs of all the words whose ink reaches that column, in drawing order, so the strip equals
+drawing every code point in order with cairo, by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pixel.render.glyph_cache import GlyphCache
+
+_NO_LIMIT = 1 << 62
+_FIELDS = ("total", "base", "ink_lo", "ink_hi", "unknown", "direct", "glyph_start", "glyph_count")
+
+
+class WordCache:
+    """Per (word, RTL flag): patches advanced, tiles, ink extent, missing glyphs, and its glyphs for overhang."""
+
+    def __init__(self, glyphs: GlyphCache, max_megabytes: float = 64.0) -> None:
+        self.glyphs, self.P = glyphs, glyphs.P
+        self.max_tiles = max(1024, int(max_megabytes * 2**20) // (self.P * self.P))
+        # A tile row (P bytes) is moved as one item; numpy copies 16-byte numbers fastest.
+        self._row = np.dtype(np.complex128) if self.P == 16 else np.dtype((np.void, self.P))
+        self.clear()
+
+    def clear(self) -> None:
+        self._tables: dict[bool, dict[str, int]] = {False: {}, True: {}}
+        self._count = 0
+        capacity = 1024
+        self.total = np.zeros(capacity, np.int64)  # patches the word advances
+        self.base = np.zeros(capacity, np.int64)  # its first tile in the store
+        self.ink_lo = np.zeros(
+            capacity, np.int64
+        )  # inked pixel columns [ink_lo, ink_hi) relative to its start
+        self.ink_hi = np.zeros(capacity, np.int64)
+        self.unknown = np.zeros(capacity, np.int64)
+        self.direct = np.zeros(capacity, bool)
+        self.glyph_start = np.zeros(capacity, np.int64)  # its glyphs in glyph_ids / glyph_x
+        self.glyph_count = np.zeros(capacity, np.int64)
+        self.glyph_ids = np.zeros(4096, np.int64)
+        self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
+        self._glyphs_used = 0
+        self.tiles = np.zeros((1024, self.P, self.P), np.uint8)  # (tile, row, column), inverted coverage
+        self._tiles_used = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def begin(self) -> None:
+        """Call before each strip; the word cache holds glyph ids, so both caches are emptied together."""
+        if self._tiles_used > self.max_tiles or self.glyphs.over_budget:
+            self.glyphs.clear()
+            self.clear()
+
+    def lookup(self, words: list[str], rtl: bool) -> np.ndarray:
+        """Word ids ``int64 [n]``, laying out, compositing and storing the words not seen yet (all at once)."""
+        table = self._tables[rtl]
+        ids = np.fromiter(map(table.get, words, [-1] * len(words)), np.int64, len(words))
+        if len(ids) and ids.min() < 0:
+            self._add(list(dict.fromkeys(w for w, i in zip(words, ids.tolist(), strict=True) if i < 0)), rtl)
+            ids = np.fromiter(map(table.get, words), np.int64, len(words))
+        return ids
+
+    def _add(self, words: list[str], rtl: bool) -> None:
+        from pixel.render.layout import layout_code_points  # layout imports this module's users
+
+        P, g, n_words = self.P, self.glyphs, len(words)
+        lay = layout_code_points(words, rtl, 0, _NO_LIMIT, _NO_LIMIT, P, g)  # words side by side, no cut
+        starts = np.array([*lay.word_starts, lay.end], np.int64)  # patches
+        total = np.diff(starts)
+        lengths = np.fromiter(map(len, words), np.int64, n_words)
+        ids, xs = lay.glyphs, lay.xs
+        owner = np.repeat(np.arange(n_words), lengths)  # word of every glyph
+        n = g.ink_columns[ids]
+        lo = xs + g.ink_left[ids]
+        ink_lo, ink_hi = np.full(n_words, _NO_LIMIT), np.full(n_words, -_NO_LIMIT)
+        np.minimum.at(ink_lo, owner[n > 0], lo[n > 0])
+        np.maximum.at(ink_hi, owner[n > 0], (lo + n)[n > 0])
+        empty = ink_lo >= ink_hi
+        ink_lo[empty], ink_hi[empty] = starts[:-1][empty] * P, starts[:-1][empty] * P
+        # Each word's own patches, composited from its glyphs only.
+        dest, src = g.entries(ids, xs)
+        mine = np.repeat(owner, n)
+        inside = (dest >= starts[:-1][mine] * P) & (dest < starts[1:][mine] * P)
+        coverage = np.zeros((int(starts[-1]) * P, P), np.uint8)  # (columns, rows)
+        g.composite(coverage, dest[inside], src[inside])
+        tiles = np.invert(coverage.reshape(-1, P, P).transpose(0, 2, 1))  # (tile, row, column)
+
+        first = self._count
+        self._reserve(n_words, len(ids), len(tiles))
+        rows = slice(first, first + n_words)
+        self.total[rows] = total
+        self.base[rows] = self._tiles_used + starts[:-1]
+        self.ink_lo[rows], self.ink_hi[rows] = ink_lo - starts[:-1] * P, ink_hi - starts[:-1] * P
+        self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words).astype(np.int64)
+        self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
+        self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
+        self.glyph_count[rows] = lengths
+        used = slice(self._glyphs_used, self._glyphs_used + len(ids))
+        self.glyph_ids[used], self.glyph_x[used] = ids, xs - np.repeat(starts[:-1] * P, lengths)
+        self.tiles[self._tiles_used : self._tiles_used + len(tiles)] = tiles
+        self._glyphs_used += len(ids)
+        self._tiles_used += len(tiles)
+        self._count += n_words
+        self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
+
+    def _reserve(self, words: int, glyphs: int, tiles: int) -> None:
+        def grown(array: np.ndarray, used: int, extra: int) -> np.ndarray:
+            if used + extra <= len(array):
+                return array
+            out = np.zeros((max(2 * len(array), used + extra), *array.shape[1:]), array.dtype)
+            out[:used] = array[:used]
+            return out
+
+        for name in _FIELDS:
+            setattr(self, name, grown(getattr(self, name), self._count, words))
+        self.glyph_ids = grown(self.glyph_ids, self._glyphs_used, glyphs)
+        self.glyph_x = grown(self.glyph_x, self._glyphs_used, glyphs)
+        self.tiles = grown(self.tiles, self._tiles_used, tiles)
+
+    def assemble(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray | None:
+        """Gray pixels ``uint8 [P, num_patches * P]`` of word ids drawn from patch ``start`` on, per piece.
+
+        ``pieces``: (start patch, word ids ``int64 [n]``) in drawing order. None if a word must be drawn by cairo.
+        """
+        P = self.P
+        strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
+        rows = strip.view(self._row).reshape(P, num_patches)
+        store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)
+        spans = []
+        for start, wids in pieces:
+            if not len(wids):
+                continue
+            if self.direct[wids].any():
+                return None
+            total = self.total[wids]
+            first = np.cumsum(total) - total
+            count = min(int(first[-1] + total[-1]), num_patches - start)
+            if count > 0:
+                src = np.arange(count) + np.repeat(self.base[wids] - first, total)[:count]
+                rows[:, start : start + count] = np.take(store, src, axis=0).T
+            x = (start + first) * P
+            spans.append((wids, x, x + total * P, x + self.ink_lo[wids], x + self.ink_hi[wids]))
+        if spans:
+            wids, left, right, lo, hi = (np.concatenate(parts) for parts in zip(*spans, strict=True))
+            if (lo < left).any() or (hi > right).any():
+                self._overhang(strip.reshape(P, num_patches * P), wids, left, right, lo, hi)
+        return strip.reshape(P, num_patches * P)
+
+    def _overhang(self, strip, wids, left, right, lo, hi) -> None:
+        """Recompute, from glyphs in drawing order, every column inked outside its word's own patches."""
+        P, width = self.P, strip.shape[1]
+        out = (lo < left) | (hi > right)
+        a, b = np.minimum(lo, left)[out], np.maximum(hi, right)[out]  # spans [a, left) and [right, b)
+        edges = np.clip(np.concatenate([a, right[out], left[out], b]), 0, width)
+        flips = np.zeros(
+            width + 1, np.int64
+        )  # +1 at span starts, -1 at span ends: [lo, left) and [right, hi)
+        k = int(out.sum())
+        np.add.at(flips, edges[: 2 * k], 1)
+        np.add.at(flips, edges[2 * k :], -1)
+        fix = np.cumsum(flips[:width]) > 0
+        if not fix.any():
+            return
+        before = np.concatenate(([0], np.cumsum(fix)))  # fixed columns left of x
+        involved = before[np.clip(hi, 0, width)] > before[np.clip(lo, 0, width)]
+        wids, left = wids[involved], left[involved]
+        count = self.glyph_count[wids]
+        first = np.cumsum(count) - count
+        index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
+        dest, src = self.glyphs.entries(self.glyph_ids[index], self.glyph_x[index] + np.repeat(left, count))
+        keep = (dest >= 0) & (dest < width)
+        dest, src = dest[keep], src[keep]
+        keep = fix[dest]
+        columns = np.zeros((int(before[-1]), P), np.uint8)
+        self.glyphs.composite(columns, before[dest[keep]], src[keep])
+        strip[:, fix] = np.invert(columns.T)

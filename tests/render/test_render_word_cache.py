@@ -1,0 +1,51 @@
+"""The word -> tile cache of ``bigrams``: tiles plus overhang columns equal cairo drawing every code point in order."""
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+# Glyphs whose ink leaves their advance: left (J, j, ї, λ), right (Oriya vowel signs, Ѹ), none at all (the
+# Samaritan mark U+0816 advances zero); accents, shadda, Devanagari signs, Han and plain letters around them.
+OVERHANG = "JjїλѸ\u0b3f\u0b41\u0816fWyé.ि्ंक我ّبَ\u0301\u0308gQ@aT"
+words = st.lists(st.text(alphabet=OVERHANG, max_size=5), max_size=14)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=words, second=words, rtl=st.booleans())
+def test_word_tiles_equal_direct_drawing(make_renderer, first, second, rtl):
+    cached = make_renderer(max_seq_length=24)  # short: truncation and clipping at the canvas end too
+    direct = make_renderer(use_cache=False, max_seq_length=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pairs = [(cached(first, rtl=rtl), direct(first, rtl=rtl))]
+        pairs.append(
+            (cached((" ".join(first), " ".join(second))), direct((" ".join(first), " ".join(second))))
+        )
+    for a, b in pairs:
+        assert np.array_equal(a.pixel_values, b.pixel_values)
+        assert (a.word_starts, a.num_missing_glyphs, a.truncated) == (
+            b.word_starts,
+            b.num_missing_glyphs,
+            b.truncated,
+        )
+
+
+def test_overhang_columns_are_recomputed_from_glyphs(make_renderer):
+    # U+0816 advances zero patches, so all its ink lies in its neighbours' patches; J, ї reach left, ି right.
+    text = ["Wa", "\u0816", "\u0816\u0816", "Jé", "ff", "ї", "J", "\u0b3f", "a"]
+    cached, direct = make_renderer(), make_renderer(use_cache=False)
+    ids = cached.words.lookup(text, False)
+    assert cached.words.total[ids[1]] == 0 and cached.words.ink_hi[ids[1]] > cached.words.ink_lo[ids[1]]
+    assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
+
+
+def test_repeated_words_are_stored_once(make_renderer):
+    renderer = make_renderer()
+    renderer("the cat and the dog and the cat")
+    size = len(renderer.words)
+    renderer("the dog and the cat")
+    assert len(renderer.words) == size
+    ids = renderer.words.lookup(["the", "cat", "the"], False)
+    assert ids[0] == ids[2] != ids[1]
