@@ -1,10 +1,14 @@
 """Pretraining data throughput on one core: rendered + span-masked + collated sequences/s for full-length blocks.
 
-    OMP_NUM_THREADS=1 python benchmarks/data.py [--batches 20] [--batch-size 32] [--max-patches 511]
+    OMP_NUM_THREADS=1 python benchmarks/data.py [--batches 20] [--batch-size 32] [--max-patches 511] [--workers N]
 
 Blocks are packed from the SIB-200 en/hi/uk/zh training sentences (equal parts) to the published 511 patches, so
 each sequence is a full-length multilingual strip, then run through the collator exactly as a DataLoader worker
 does. Prints sequences/s per worker (one core) and the workers needed for 1,250 sequences/s per GPU.
+With ``--workers N`` the same batches also go through a ``torch.utils.data.DataLoader`` with N worker processes,
+which adds what the in-process figure leaves out: process start-up and copying each float batch (~50 MB at 32 x
+511 patches) into shared memory for the main process; it runs once with float32 pixels (the model input) and
+once with uint8 pixels (``pixel_dtype="uint8"``, a quarter of the bytes). Needs N free cores to mean anything.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import itertools
 import math
 import time
 from pathlib import Path
+
+import torch
 
 from pixel.data.pretraining import PretrainingCollator, PretrainingDataset
 from pixel.data.text import TextSource
@@ -30,6 +36,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-patches", type=int, default=511)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="also time a DataLoader with this many workers"
+    )
     args = parser.parse_args()
 
     renderer = PangoCairoTextRenderer(rgb=True)
@@ -64,6 +73,19 @@ def main() -> None:
     print(f"batch shape {tuple(batch['pixel_values'].shape)}")
     print(f"rendered + masked + collated: {rate:.0f} sequences/s per worker (one core)")
     print(f"workers for {TARGET} sequences/s per GPU: {math.ceil(TARGET / rate)}")
+    if args.workers:
+        for dtype in ("float32", "uint8"):
+            collator.pixel_dtype = dtype
+            loader = torch.utils.data.DataLoader(
+                items, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collator
+            )
+            start = time.perf_counter()
+            count = sum(len(batch["pixel_values"]) for batch in loader)
+            elapsed = time.perf_counter() - start
+            print(
+                f"DataLoader, {args.workers} workers, {dtype} pixels (incl. start-up and shared-memory transfer): "
+                f"{count / elapsed:.0f} sequences/s, {count / elapsed / args.workers:.0f} per worker"
+            )
 
 
 if __name__ == "__main__":

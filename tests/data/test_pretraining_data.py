@@ -95,6 +95,16 @@ def test_collator_pixels_equal_the_shared_transform_padded_white(rgb):
         expected = pixel_values_to_tensor(renderer(text).pixel_values)[:, :, :width]
         assert torch.equal(pixel_values[row, :, :, :width], expected)
         assert torch.all(pixel_values[row, :, :, width:] == 1.0)
+    as_bytes = PretrainingCollator(renderer, SpanMaskingGenerator(), max_patches=127, pixel_dtype="uint8")
+    uint8 = as_bytes(items(texts))
+    assert uint8["pixel_values"].dtype == torch.uint8
+    assert torch.equal(uint8["pixel_values"].float() / 255, pixel_values)  # what the device does with it
+    assert all(torch.equal(uint8[k], batch[k]) for k in batch if k != "pixel_values")
+
+
+def test_collator_rejects_unknown_pixel_dtype(renderer):
+    with pytest.raises(ValueError, match="pixel_dtype"):
+        PretrainingCollator(renderer, pixel_dtype="float16")
 
 
 @pytest.fixture()

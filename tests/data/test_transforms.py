@@ -19,7 +19,9 @@ def test_rgb_is_channel_first():
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 255, 0, 51
     tensor = pixel_values_to_tensor(rgb)
     assert tensor.shape == (3, 16, 32)
-    assert tensor[0].eq(1.0).all() and tensor[1].eq(0.0).all() and torch.allclose(tensor[2], torch.tensor(0.2))
+    assert (
+        tensor[0].eq(1.0).all() and tensor[1].eq(0.0).all() and torch.allclose(tensor[2], torch.tensor(0.2))
+    )
 
 
 def test_bad_shapes_and_dtypes_are_named():
