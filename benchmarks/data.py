@@ -4,7 +4,9 @@
 
 Blocks are packed from the SIB-200 en/hi/uk/zh training sentences (equal parts) to the published 511 patches, so
 each sequence is a full-length multilingual strip, then run through the collator exactly as a DataLoader worker
-does. Prints sequences/s per worker (one core) and the workers needed for 1,250 sequences/s per GPU.
+does. Prints sequences/s per worker (one core) and the workers needed for 1,250 sequences/s per GPU, for float32
+pixels (the model input) and uint8 pixels (``pixel_dtype="uint8"``), and the time per sequence of rendering and
+span masking alone.
 With ``--workers N`` the same batches also go through a ``torch.utils.data.DataLoader`` with N worker processes,
 which adds what the in-process figure leaves out: process start-up and copying each float batch (~50 MB at 32 x
 511 patches) into shared memory for the main process; it runs once with float32 pixels (the model input) and
@@ -19,9 +21,10 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from pixel.data.pretraining import PretrainingCollator, PretrainingDataset
+from pixel.data.pretraining import PretrainingCollator, PretrainingDataset, padded_length
 from pixel.data.text import TextSource
 from pixel.model import SpanMaskingGenerator
 from pixel.render import PangoCairoTextRenderer
@@ -65,14 +68,32 @@ def main() -> None:
     collator(
         items[: args.batch_size]
     )  # warm the renderer's caches and the allocator, as a long-running worker is
+    timed = items[args.batch_size :]
+    for dtype in ("float32", "uint8"):
+        collator.pixel_dtype = dtype
+        start = time.perf_counter()
+        for b in range(args.batches):
+            batch = collator(timed[b * args.batch_size : (b + 1) * args.batch_size])
+        rate = len(timed) / (time.perf_counter() - start)
+        print(
+            f"batch {tuple(batch['pixel_values'].shape)} {dtype}: rendered + masked + collated "
+            f"{rate:.0f} sequences/s per worker (one core); {math.ceil(TARGET / rate)} workers for {TARGET}/s"
+        )
+    # where a sequence's time goes: the collator's steps timed on their own
     start = time.perf_counter()
-    for b in range(1, args.batches + 1):
-        batch = collator(items[b * args.batch_size : (b + 1) * args.batch_size])
-    elapsed = time.perf_counter() - start
-    rate = args.batches * args.batch_size / elapsed
-    print(f"batch shape {tuple(batch['pixel_values'].shape)}")
-    print(f"rendered + masked + collated: {rate:.0f} sequences/s per worker (one core)")
-    print(f"workers for {TARGET} sequences/s per GPU: {math.ceil(TARGET / rate)}")
+    encodings = [renderer(item["text"]) for item in timed]
+    render = time.perf_counter() - start
+    length = padded_length(max(e.num_text_patches + 1 for e in encodings), maximum=args.max_patches)
+    target = math.ceil(length * collator.mask_ratio)
+    start = time.perf_counter()
+    for item, encoding in zip(timed, encodings, strict=True):
+        rng = np.random.default_rng([0, item["example_id"]])
+        collator.span_masking(length, encoding.num_text_patches + 1, target, rng)
+    masking = time.perf_counter() - start
+    print(
+        f"per sequence: render {1e3 * render / len(timed):.2f} ms, span mask {1e3 * masking / len(timed):.2f} ms "
+        f"(the rest of the collator is padding, tensors and noise)"
+    )
     if args.workers:
         for dtype in ("float32", "uint8"):
             collator.pixel_dtype = dtype
