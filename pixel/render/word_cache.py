@@ -14,12 +14,27 @@ drawing every code point in order with cairo, by construction.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 from pixel.render.glyph_cache import GlyphCache
 
 _NO_LIMIT = 1 << 62
-_FIELDS = ("total", "base", "ink_lo", "ink_hi", "unknown", "direct", "glyph_start", "glyph_count")
+_FIELDS = (
+    "total",
+    "base",
+    "ink_lo",
+    "ink_hi",
+    "unknown",
+    "direct",
+    "glyph_start",
+    "glyph_count",
+    "edge_start",
+    "edge_left",
+    "multi_lo",
+    "multi_hi",
+)
 
 
 class WordCache:
@@ -46,6 +61,15 @@ class WordCache:
         self.direct = np.zeros(capacity, bool)
         self.glyph_start = np.zeros(capacity, np.int64)  # its glyphs in glyph_ids / glyph_x
         self.glyph_count = np.zeros(capacity, np.int64)
+        # Ink outside its own patches, composited from its glyphs alone: columns [ink_lo, 0) then
+        # [total * P, ink_hi), stored densely from edge_start (edge_left columns on the left).
+        self.edge_start = np.zeros(capacity, np.int64)
+        self.edge_left = np.zeros(capacity, np.int64)
+        self.edges = np.zeros((1024, self.P), np.uint8)  # (column, row) coverage
+        self._edges_used = 0
+        # Columns [multi_lo, multi_hi) (relative to its start) hold every column two of its glyphs ink.
+        self.multi_lo = np.zeros(capacity, np.int64)
+        self.multi_hi = np.zeros(capacity, np.int64)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
@@ -94,9 +118,25 @@ class WordCache:
         coverage = np.zeros((int(starts[-1]) * P, P), np.uint8)  # (columns, rows)
         g.composite(coverage, dest[inside], src[inside])
         tiles = np.invert(coverage.reshape(-1, P, P).transpose(0, 2, 1))  # (tile, row, column)
+        # Its ink outside them (overhang), composited from its glyphs only, densely per word.
+        left, right = starts[:-1] * P, starts[1:] * P
+        edge_left = np.maximum(left - ink_lo, 0)
+        edge_count = edge_left + np.maximum(ink_hi - right, 0)
+        edge_first = np.cumsum(edge_count) - edge_count
+        d, w = dest[~inside], mine[~inside]
+        at = edge_first[w] + np.where(d < left[w], d - left[w] + edge_left[w], d - right[w] + edge_left[w])
+        edges = np.zeros((int(edge_count.sum()), P), np.uint8)
+        g.composite(edges, at, src[~inside])
+        # Where two of its own glyphs ink one column.
+        key = mine * (1 << 40) + (dest - left[mine] + (1 << 30))
+        unique, counts = np.unique(key, return_counts=True)
+        multi = unique[counts > 1]
+        multi_lo, multi_hi = np.full(n_words, _NO_LIMIT), np.full(n_words, -_NO_LIMIT)
+        np.minimum.at(multi_lo, multi >> 40, (multi & ((1 << 40) - 1)) - (1 << 30))
+        np.maximum.at(multi_hi, multi >> 40, (multi & ((1 << 40) - 1)) - (1 << 30) + 1)
 
         first = self._count
-        self._reserve(n_words, len(ids), len(tiles))
+        self._reserve(n_words, len(ids), len(tiles), len(edges))
         rows = slice(first, first + n_words)
         self.total[rows] = total
         self.base[rows] = self._tiles_used + starts[:-1]
@@ -108,12 +148,16 @@ class WordCache:
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))
         self.glyph_ids[used], self.glyph_x[used] = ids, xs - np.repeat(starts[:-1] * P, lengths)
         self.tiles[self._tiles_used : self._tiles_used + len(tiles)] = tiles
+        self.edge_start[rows], self.edge_left[rows] = self._edges_used + edge_first, edge_left
+        self.edges[self._edges_used : self._edges_used + len(edges)] = edges
+        self._edges_used += len(edges)
+        self.multi_lo[rows], self.multi_hi[rows] = multi_lo, multi_hi
         self._glyphs_used += len(ids)
         self._tiles_used += len(tiles)
         self._count += n_words
         self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
 
-    def _reserve(self, words: int, glyphs: int, tiles: int) -> None:
+    def _reserve(self, words: int, glyphs: int, tiles: int, edges: int) -> None:
         def grown(array: np.ndarray, used: int, extra: int) -> np.ndarray:
             if used + extra <= len(array):
                 return array
@@ -126,6 +170,7 @@ class WordCache:
         self.glyph_ids = grown(self.glyph_ids, self._glyphs_used, glyphs)
         self.glyph_x = grown(self.glyph_x, self._glyphs_used, glyphs)
         self.tiles = grown(self.tiles, self._tiles_used, tiles)
+        self.edges = grown(self.edges, self._edges_used, edges)
 
     def assemble(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray | None:
         """Gray pixels ``uint8 [P, num_patches * P]`` of word ids drawn from patch ``start`` on, per piece.
@@ -152,35 +197,87 @@ class WordCache:
             spans.append((wids, x, x + total * P, x + self.ink_lo[wids], x + self.ink_hi[wids]))
         if spans:
             wids, left, right, lo, hi = (np.concatenate(parts) for parts in zip(*spans, strict=True))
-            if (lo < left).any() or (hi > right).any():
-                self._overhang(strip.reshape(P, num_patches * P), wids, left, right, lo, hi)
+            out = (lo < left) | (hi > right)
+            if np.count_nonzero(out):
+                flat = strip.reshape(P, num_patches * P)
+                if not self._overhang_pairs(flat, wids, left, right, lo, hi, out.nonzero()[0].tolist()):
+                    self._overhang(flat, wids, left, right, lo, hi)
         return strip.reshape(P, num_patches * P)
+
+    def _overhang_pairs(self, strip, wids, left, right, lo, hi, out: list[int]) -> bool:
+        """Overhang where each column is inked by at most two words, the later with one glyph there.
+
+        The column is then the later word's image OVER the earlier word's image (each word alone, from its tile
+        or its edge columns): cairo drew the earlier word's glyphs, then the later word's single glyph on top.
+        Returns False (nothing written) when some column needs the general path.
+        """
+        P, width = self.P, strip.shape[1]
+        L, R, LO, HI = left.tolist(), right.tolist(), lo.tolist(), hi.tolist()
+        columns = sorted(
+            {
+                c
+                for i in out
+                for span in (
+                    range(max(LO[i], 0), min(L[i], HI[i], width)),
+                    range(max(R[i], LO[i], 0), min(HI[i], width)),
+                )
+                for c in span
+            }
+        )
+        if not columns:
+            return True
+        n = len(columns)
+        edge_rows, under, over = [], [], []  # stack rows: n strip columns, the edge rows, one blank row
+        for k, c in enumerate(columns):
+            owner = bisect_right(L, c) - 1  # the word whose patches hold column c, if any
+            inkers = {i for i in out if LO[i] <= c < HI[i]}
+            if owner >= 0 and R[owner] > c and LO[owner] <= c < HI[owner]:
+                inkers.add(owner)
+            if len(inkers) > 2:
+                return False
+            refs = []
+            for i in sorted(inkers):  # drawing order
+                if i == owner and R[owner] > c:
+                    refs.append(k)  # its tile, already in the strip
+                    continue
+                w, rel = int(wids[i]), c - L[i]
+                if rel >= 0:  # right of its patches
+                    rel -= R[i] - L[i]
+                edge_rows.append(int(self.edge_start[w] + self.edge_left[w]) + rel)
+                refs.append(n + len(edge_rows) - 1)
+            if len(refs) == 2:
+                w, rel = int(wids[max(inkers)]), c - L[max(inkers)]
+                if self.multi_lo[w] <= rel < self.multi_hi[w]:
+                    return False  # two glyphs of the later word ink it: the general path
+            under.append(refs[0] if len(refs) == 2 else -1)
+            over.append(refs[-1])
+        stack = np.concatenate(
+            (np.invert(strip[:, columns].T), self.edges[edge_rows], np.zeros((1, P), np.uint8))
+        )  # (n + len(edge_rows) + 1, P) coverage
+        s, d = stack[over], stack[under]  # -1: the blank row (OVER onto blank is a copy)
+        t = d.astype(np.uint16) * (255 - s) + 0x80
+        strip[:, columns] = np.invert(s + (((t >> 8) + t) >> 8).astype(np.uint8)).T
+        return True
 
     def _overhang(self, strip, wids, left, right, lo, hi) -> None:
         """Recompute, from glyphs in drawing order, every column inked outside its word's own patches."""
         P, width = self.P, strip.shape[1]
-        out = (lo < left) | (hi > right)
-        a, b = np.minimum(lo, left)[out], np.maximum(hi, right)[out]  # spans [a, left) and [right, b)
-        edges = np.clip(np.concatenate([a, right[out], left[out], b]), 0, width)
-        flips = np.zeros(
-            width + 1, np.int64
-        )  # +1 at span starts, -1 at span ends: [lo, left) and [right, hi)
-        k = int(out.sum())
-        np.add.at(flips, edges[: 2 * k], 1)
-        np.add.at(flips, edges[2 * k :], -1)
-        fix = np.cumsum(flips[:width]) > 0
-        if not fix.any():
+        out = np.flatnonzero((lo < left) | (hi > right))
+        a = np.clip(np.concatenate([lo[out], right[out]]), 0, width)  # spans [lo, left) and [right, hi)
+        b = np.clip(np.concatenate([left[out], hi[out]]), 0, width)
+        n = np.maximum(b - a, 0)
+        first = np.cumsum(n) - n
+        fix = np.unique(np.arange(int(first[-1] + n[-1])) + np.repeat(a - first, n))  # sorted columns
+        if not len(fix):
             return
-        before = np.concatenate(([0], np.cumsum(fix)))  # fixed columns left of x
-        involved = before[np.clip(hi, 0, width)] > before[np.clip(lo, 0, width)]
+        involved = np.searchsorted(fix, lo) < np.searchsorted(fix, hi)  # words inking a fixed column
         wids, left = wids[involved], left[involved]
         count = self.glyph_count[wids]
         first = np.cumsum(count) - count
-        index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
+        index = np.arange(int(first[-1] + count[-1])) + np.repeat(self.glyph_start[wids] - first, count)
         dest, src = self.glyphs.entries(self.glyph_ids[index], self.glyph_x[index] + np.repeat(left, count))
-        keep = (dest >= 0) & (dest < width)
-        dest, src = dest[keep], src[keep]
-        keep = fix[dest]
-        columns = np.zeros((int(before[-1]), P), np.uint8)
-        self.glyphs.composite(columns, before[dest[keep]], src[keep])
+        at = np.minimum(np.searchsorted(fix, dest), len(fix) - 1)
+        keep = fix[at] == dest
+        columns = np.zeros((len(fix), P), np.uint8)
+        self.glyphs.composite(columns, at[keep], src[keep])
         strip[:, fix] = np.invert(columns.T)
