@@ -127,14 +127,18 @@ class WordCache:
         at = edge_first[w] + np.where(d < left[w], d - left[w] + edge_left[w], d - right[w] + edge_left[w])
         edges = np.zeros((int(edge_count.sum()), P), np.uint8)
         g.composite(edges, at, src[~inside])
-        # Where two of its own glyphs ink one column.
-        key = mine * (1 << 40) + (dest - left[mine] + (1 << 30))
-        unique, counts = np.unique(key, return_counts=True)
-        multi = unique[counts > 1]
+        # Where two of its own glyphs may ink one column: a glyph starting left of the ink reach of the glyphs
+        # before it in its word (a bound; per-word offsets keep the running maximum inside each word).
+        inked = np.flatnonzero(n > 0)
+        shift = owner[inked] * (1 << 40)
+        reach = np.maximum.accumulate(lo[inked] + n[inked] + shift)
+        late = np.flatnonzero((lo[inked][1:] + shift[1:] < reach[:-1]) & (shift[1:] == shift[:-1])) + 1
         multi_lo, multi_hi = np.full(n_words, _NO_LIMIT), np.full(n_words, -_NO_LIMIT)
-        np.minimum.at(multi_lo, multi >> 40, (multi & ((1 << 40) - 1)) - (1 << 30))
-        np.maximum.at(multi_hi, multi >> 40, (multi & ((1 << 40) - 1)) - (1 << 30) + 1)
-
+        word, glyph = owner[inked[late]], inked[late]
+        np.minimum.at(multi_lo, word, lo[glyph] - left[word])
+        np.maximum.at(
+            multi_hi, word, np.minimum(reach[late - 1] - shift[late], lo[glyph] + n[glyph]) - left[word]
+        )
         first = self._count
         self._reserve(n_words, len(ids), len(tiles), len(edges))
         rows = slice(first, first + n_words)

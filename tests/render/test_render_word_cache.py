@@ -49,3 +49,19 @@ def test_repeated_words_are_stored_once(make_renderer):
     assert len(renderer.words) == size
     ids = renderer.words.lookup(["the", "cat", "the"], False)
     assert ids[0] == ids[2] != ids[1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=words, rtl=st.booleans())
+def test_stored_word_facts_bound_its_glyphs(make_renderer, text, rtl):
+    # The pairwise overhang path relies on these: ink extent, and every column two of its glyphs ink.
+    cache = make_renderer().words
+    for wid in cache.lookup([w for w in text if w], rtl).tolist():
+        start, count = int(cache.glyph_start[wid]), int(cache.glyph_count[wid])
+        ids, xs = cache.glyph_ids[start : start + count], cache.glyph_x[start : start + count]
+        dest, _ = cache.glyphs.entries(ids, xs)
+        if len(dest):
+            assert cache.ink_lo[wid] == dest.min() and cache.ink_hi[wid] == dest.max() + 1
+        columns, hits = np.unique(dest, return_counts=True)
+        for column in columns[hits > 1].tolist():
+            assert cache.multi_lo[wid] <= column < cache.multi_hi[wid]
