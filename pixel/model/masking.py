@@ -21,8 +21,8 @@ class SpanMaskingGenerator:
     round, which is why masked patches concentrate in the text).
 
     Candidate attempts are drawn from the generator in vectorised batches and scanned in a tight loop over a
-    bytearray (~0.15-0.2 ms for 128 of 511 patches against ~1.1-2.4 ms attempt by attempt); the distribution of masks is the
-    published one, the RNG stream is not.
+    bytearray (~0.15-0.2 ms for 128 of 511 patches against ~1.1-2.4 ms attempt by attempt); the distribution of
+    masks is the published one, the RNG stream is not.
     """
 
     def __init__(
