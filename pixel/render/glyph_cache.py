@@ -147,11 +147,12 @@ class GlyphCache:
         if not len(dest):
             return
         multi = np.bincount(dest, minlength=len(columns))[dest] > 1
-        if not multi.any():
-            columns[dest] = self.atlas[src]
-            return
-        columns[dest[~multi]] = self.atlas[src[~multi]]
-        self._composite(columns, dest[multi], src[multi])
+        single = ~multi
+        # Whole columns moved as single items (see ``_column``), not as rows of bytes.
+        atlas = self.atlas.view(self._column).reshape(-1)
+        columns.view(self._column).reshape(-1)[dest[single]] = atlas[src[single]]
+        if np.count_nonzero(multi):
+            self._composite(columns, dest[multi], src[multi])
 
     def _entries(
         self, glyphs: np.ndarray, left: np.ndarray, n: np.ndarray, width: int
