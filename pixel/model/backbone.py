@@ -146,7 +146,7 @@ class PIXELModel(PIXELPreTrainedModel):
         """Sentence embeddings (B, D): mean of one layer's patch vectors over attended patches (CLS excluded).
 
         layer: index into `hidden_states` (0 = embeddings, N = last block before the final LayerNorm; negative counts
-        from the end); None = the final, LayerNorm-ed output.
+        from the end); None = the final, LayerNorm-ed output. Dropout follows the module's mode: call `.eval()` first.
         """
         attention_mask = resolve_attention_mask(pixel_values, attention_mask, self.config.patch_size)
         output = self(pixel_values, attention_mask, output_hidden_states=layer is not None, return_dict=True)
