@@ -7,9 +7,17 @@ own patches stored as tiles, already in the strip's memory layout (rows, then co
 background). A strip is then one gather of the tiles of its words.
 
 Ink outside a word's own patches (overhang: a glyph reaching left of the word or past its last patch, or a word
-that advances by zero patches) is rare (about one word per English strip). Every pixel column such ink touches is
-recomputed from the glyphs of all the words whose ink reaches that column, in drawing order, so the strip equals
-drawing every code point in order with cairo, by construction.
+that advances by zero patches) is not rare: about one word per English strip, three per Hindi strip (a headline
+one pixel past the patch, into the next word's headline). Each such pixel column is fixed in one of two exact
+ways:
+- inked by at most two words, the later one with a single glyph there (checked against a stored bound on the
+  columns two of its glyphs share): the later word's image OVER the earlier word's image, one vectorised 8-bit
+  OVER for all such columns (the earlier word's glyphs were drawn first, then that single glyph on top);
+- otherwise (three words, or two glyphs of the later word): recomputed from the glyphs of every word whose ink
+  reaches the column, in drawing order.
+So the strip equals drawing every code point in order with cairo, by construction. The memory budget counts the
+tiles (a word's edge columns and glyph ids are a small fraction of them); glyph and word caches are emptied
+together between strips.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ _FIELDS = (
     "edge_left",
     "multi_lo",
     "multi_hi",
+    "spills",
 )
 
 
@@ -53,9 +62,8 @@ class WordCache:
         capacity = 1024
         self.total = np.zeros(capacity, np.int64)  # patches the word advances
         self.base = np.zeros(capacity, np.int64)  # its first tile in the store
-        self.ink_lo = np.zeros(
-            capacity, np.int64
-        )  # inked pixel columns [ink_lo, ink_hi) relative to its start
+        # Inked pixel columns [ink_lo, ink_hi), relative to its first pixel column.
+        self.ink_lo = np.zeros(capacity, np.int64)
         self.ink_hi = np.zeros(capacity, np.int64)
         self.unknown = np.zeros(capacity, np.int64)
         self.direct = np.zeros(capacity, bool)
@@ -70,6 +78,7 @@ class WordCache:
         # Columns [multi_lo, multi_hi) (relative to its start) hold every column two of its glyphs ink.
         self.multi_lo = np.zeros(capacity, np.int64)
         self.multi_hi = np.zeros(capacity, np.int64)
+        self.spills = np.zeros(capacity, bool)  # ink outside its own patches
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
@@ -156,6 +165,7 @@ class WordCache:
         self.edges[self._edges_used : self._edges_used + len(edges)] = edges
         self._edges_used += len(edges)
         self.multi_lo[rows], self.multi_hi[rows] = multi_lo, multi_hi
+        self.spills[rows] = edge_count > 0
         self._glyphs_used += len(ids)
         self._tiles_used += len(tiles)
         self._count += n_words
@@ -185,28 +195,29 @@ class WordCache:
         strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
         rows = strip.view(self._row).reshape(P, num_patches)
         store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)
-        spans = []
+        spill = False
         for start, wids in pieces:
-            if not len(wids):
-                continue
-            if self.direct[wids].any():
+            if np.count_nonzero(self.direct[wids]):
                 return None
             total = self.total[wids]
             first = np.cumsum(total) - total
-            count = min(int(first[-1] + total[-1]), num_patches - start)
+            count = min(int(first[-1] + total[-1]) if len(wids) else 0, num_patches - start)
             if count > 0:
                 src = np.arange(count) + np.repeat(self.base[wids] - first, total)[:count]
                 rows[:, start : start + count] = np.take(store, src, axis=0).T
-            x = (start + first) * P
-            spans.append((wids, x, x + total * P, x + self.ink_lo[wids], x + self.ink_hi[wids]))
-        if spans:
-            wids, left, right, lo, hi = (np.concatenate(parts) for parts in zip(*spans, strict=True))
-            out = (lo < left) | (hi > right)
-            if np.count_nonzero(out):
-                flat = strip.reshape(P, num_patches * P)
-                if not self._overhang_pairs(flat, wids, left, right, lo, hi, out.nonzero()[0].tolist()):
-                    self._overhang(flat, wids, left, right, lo, hi)
-        return strip.reshape(P, num_patches * P)
+            spill = spill or bool(np.count_nonzero(self.spills[wids]))
+        flat = strip.reshape(P, num_patches * P)
+        if spill:  # some word inks outside its own patches: the columns concerned are fixed exactly
+            wids = np.concatenate([w for _, w in pieces])
+            total = self.total[wids]
+            left = (
+                np.concatenate([start + np.cumsum(self.total[w]) - self.total[w] for start, w in pieces]) * P
+            )
+            right, lo, hi = left + total * P, left + self.ink_lo[wids], left + self.ink_hi[wids]
+            out = np.flatnonzero(self.spills[wids]).tolist()
+            if not self._overhang_pairs(flat, wids, left, right, lo, hi, out):
+                self._overhang(flat, wids, left, right, lo, hi)
+        return flat
 
     def _overhang_pairs(self, strip, wids, left, right, lo, hi, out: list[int]) -> bool:
         """Overhang where each column is inked by at most two words, the later with one glyph there.
