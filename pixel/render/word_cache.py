@@ -29,6 +29,16 @@ import numpy as np
 from pixel.render.glyph_cache import GlyphCache
 
 _NO_LIMIT = 1 << 62
+
+
+def _over_table() -> np.ndarray:
+    """``uint8 [256, 256]``: cairo's 8-bit OVER of source coverage s onto destination coverage d, at [s, d]."""
+    s, d = np.meshgrid(np.arange(256, dtype=np.uint32), np.arange(256, dtype=np.uint32), indexing="ij")
+    t = d * (255 - s) + 0x80
+    return (s + (((t >> 8) + t) >> 8)).astype(np.uint8)
+
+
+_OVER = _over_table()
 _FIELDS = (
     "total",
     "base",
@@ -269,9 +279,8 @@ class WordCache:
         stack = np.concatenate(
             (np.invert(strip[:, columns].T), self.edges[edge_rows], np.zeros((1, P), np.uint8))
         )  # (n + len(edge_rows) + 1, P) coverage
-        s, d = stack[over], stack[under]  # -1: the blank row (OVER onto blank is a copy)
-        t = d.astype(np.uint16) * (255 - s) + 0x80
-        strip[:, columns] = np.invert(s + (((t >> 8) + t) >> 8).astype(np.uint8)).T
+        # -1: the blank row (OVER onto blank is a copy)
+        strip[:, columns] = np.invert(_OVER[stack[over], stack[under]]).T
         return True
 
     def _overhang(self, strip, wids, left, right, lo, hi) -> None:
