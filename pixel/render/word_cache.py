@@ -182,10 +182,11 @@ class WordCache:
         self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
 
     def _reserve(self, words: int, glyphs: int, tiles: int, edges: int) -> None:
-        def grown(array: np.ndarray, used: int, extra: int) -> np.ndarray:
+        def grown(array: np.ndarray, used: int, extra: int, cap: int = _NO_LIMIT) -> np.ndarray:
             if used + extra <= len(array):
                 return array
-            out = np.zeros((max(2 * len(array), used + extra), *array.shape[1:]), array.dtype)
+            size = max(min(2 * len(array), cap), used + extra)  # the budget is checked between strips
+            out = np.zeros((size, *array.shape[1:]), array.dtype)
             out[:used] = array[:used]
             return out
 
@@ -193,7 +194,7 @@ class WordCache:
             setattr(self, name, grown(getattr(self, name), self._count, words))
         self.glyph_ids = grown(self.glyph_ids, self._glyphs_used, glyphs)
         self.glyph_x = grown(self.glyph_x, self._glyphs_used, glyphs)
-        self.tiles = grown(self.tiles, self._tiles_used, tiles)
+        self.tiles = grown(self.tiles, self._tiles_used, tiles, self.max_tiles)
         self.edges = grown(self.edges, self._edges_used, edges)
 
     def assemble(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray | None:
