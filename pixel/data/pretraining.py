@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pixel.data.packing import BlockPacker
+from pixel.data.prerender import stored_pixels
 from pixel.data.text import StoppingStrategy, TextSource, interleave_sources, load_source
 
 __all__ = ["PretrainingDataset", "PretrainingCollator", "padded_length"]
@@ -72,6 +73,12 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
         super().__init__()
         if not self.sources:
             raise ValueError("PretrainingDataset needs at least one text source")
+        kinds = {source.prerendered is not None for source in self.sources}
+        if len(kinds) > 1:
+            raise ValueError(
+                "pre-rendered sources ({prerendered: DIR}) cannot be mixed with text sources in one run: "
+                f"{self.sources}"
+            )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         info = torch.utils.data.get_worker_info()
@@ -89,8 +96,12 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
             stream = self._epoch_stream(epoch, worker, num_workers)
             yielded = 0
             for batch in stream.iter(batch_size=self.map_batch_size):
-                for text, language in zip(batch["text"], batch["language"], strict=True):
-                    yield {"text": text, "language": language, "example_id": worker + num_workers * count}
+                columns = list(batch)  # text, language (+ pixels, num_text_patches from pre-rendered shards)
+                for values in zip(*(batch[c] for c in columns), strict=True):
+                    yield {
+                        **dict(zip(columns, values, strict=True)),
+                        "example_id": worker + num_workers * count,
+                    }
                     count += 1
                     yielded += 1
             if yielded == 0:
@@ -107,6 +118,10 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
             stream = split_dataset_by_node(
                 load_source(source, self.base_dir), rank=worker, world_size=num_workers
             )
+            if source.prerendered is not None:  # already packed and rendered; rows carry their language
+                self.packers.append(None)
+                streams.append(stream)
+                continue
             packer = self.packer_factory() if self.packer_factory is not None else None
             self.packers.append(packer)
             stream = stream.map(
@@ -140,6 +155,9 @@ def _pack_batch(batch: dict[str, list], packer: BlockPacker | None, language: st
 class PretrainingCollator:
     """Render, pad and span-mask a list of dataset items into model inputs.
 
+    Items from pre-rendered shards (with ``pixels`` and ``num_text_patches``) are not rendered again; their
+    masks are drawn exactly as for rendered items.
+
     Returns ``pixel_values (B, 3, 16, 16 L)`` (white padding), ``attention_mask (B, L)`` (text + EOS),
     ``patch_mask (B, L)`` (span mask; omitted without ``span_masking``) and ``noise (B, L)`` U[0, 1) for the
     model's masking, where L + 1 (CLS) is a multiple of ``pad_multiple`` (or L = ``max_patches`` with
@@ -171,8 +189,8 @@ class PretrainingCollator:
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         # The batch is built in numpy and handed to torch once (torch.from_numpy, no copy): per-item torch ops
         # cost more than the work itself in a single-threaded DataLoader worker.
-        encodings = [self.renderer(item["text"]) for item in items]
-        lengths = [min(int(e.num_text_patches) + 1, self.max_patches) for e in encodings]  # text + EOS
+        strips = [self._strip(item) for item in items]  # (uint8 [16, W(, 3)], num_text_patches)
+        lengths = [min(num + 1, self.max_patches) for _, num in strips]  # text + EOS
         seq_length = (
             self.max_patches
             if self.pad_to_max
@@ -186,9 +204,9 @@ class PretrainingCollator:
         patch_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
         noise = np.empty((batch_size, seq_length), dtype=np.float32)
         target = math.ceil(seq_length * self.mask_ratio)
-        for row, (item, encoding, length) in enumerate(zip(items, encodings, lengths, strict=True)):
+        for row, (item, (strip, _), length) in enumerate(zip(items, strips, lengths, strict=True)):
             width = PATCH * length
-            _write_channels(encoding.pixel_values, width, out=pixel_values[row, :, :, :width])
+            _write_channels(strip, width, out=pixel_values[row, :, :, :width])
             pixel_values[row, :, :, width:] = white  # padding
             attention_mask[row, :length] = 1.0
             rng = np.random.default_rng([self.seed, int(item["example_id"])])
@@ -203,6 +221,13 @@ class PretrainingCollator:
         if self.span_masking is not None:
             batch["patch_mask"] = torch.from_numpy(patch_mask)
         return batch
+
+    def _strip(self, item: dict[str, Any]) -> tuple[np.ndarray, int]:
+        """The rendered strip of an item and its text patches: read from a pre-rendered row, else rendered."""
+        if "pixels" in item:
+            return stored_pixels(item, self.max_patches), int(item["num_text_patches"])
+        encoding = self.renderer(item["text"])
+        return encoding.pixel_values, int(encoding.num_text_patches)
 
 
 def _write_channels(pixels: np.ndarray, width: int, out: np.ndarray) -> None:

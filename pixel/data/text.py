@@ -1,5 +1,8 @@
 """Raw text sources for pretraining: local text/JSONL/Parquet/CSV/TSV files and streamed HF datasets by name.
 
+A third kind, ``{prerendered: DIR}``, reads blocks pre-rendered by ``pixel pretrain --prerender DIR``
+(``pixel.data.prerender``): rows carry ``pixels``, ``num_text_patches``, ``language`` and ``text``.
+
 Every source becomes a streamed ``datasets.IterableDataset`` with one ``text`` column; several sources are
 interleaved with per-language sampling probabilities (REFERENCE §3.2: ``[0.25] * 4``, "first_exhausted").
 """
@@ -34,7 +37,8 @@ _BUILDERS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @dataclass
 class TextSource:
-    """One text source; give ``path`` (local file, glob or folder) or ``name`` (a HF dataset, streamed).
+    """One text source; give ``path`` (local file, glob or folder), ``name`` (a HF dataset, streamed) or
+    ``prerendered`` (a folder of pre-rendered Parquet shards with their ``prerender.json``).
 
     Attributes:
         path: local file, glob (``data/*.parquet``) or folder; the format comes from the suffix.
@@ -52,10 +56,11 @@ class TextSource:
     language: str | None = None
     probability: float | None = None
     data_files: str | list[str] | None = None
+    prerendered: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.path is None) == (self.name is None):
-            raise ValueError(f"a text source needs exactly one of path= or name=; got {self}")
+        if sum(x is not None for x in (self.path, self.name, self.prerendered)) != 1:
+            raise ValueError(f"a text source needs exactly one of path=, name= or prerendered=; got {self}")
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TextSource:
@@ -67,7 +72,14 @@ class TextSource:
 
     @property
     def tag(self) -> str:
-        return self.language or self.config or Path(self.path or self.name or "").stem
+        return self.language or self.config or Path(self.path or self.name or self.prerendered or "").stem
+
+    def prerendered_dir(self, base_dir: Path | None = None) -> Path:
+        """The folder of a ``prerendered`` source (relative paths resolve against ``base_dir``)."""
+        if self.prerendered is None:
+            raise ValueError(f"not a prerendered source: {self}")
+        folder = Path(self.prerendered)
+        return folder if folder.is_absolute() or base_dir is None else base_dir / folder
 
 
 def _local_files(path: str, base_dir: Path | None) -> tuple[str, list[str]]:
@@ -91,9 +103,20 @@ def _local_files(path: str, base_dir: Path | None) -> tuple[str, list[str]]:
 
 
 def load_source(source: TextSource, base_dir: Path | None = None) -> datasets.IterableDataset:
-    """A streamed dataset of ``{"text": str}`` rows for one source (relative paths resolve against ``base_dir``)."""
+    """A streamed dataset of ``{"text": str}`` rows for one source (relative paths resolve against ``base_dir``).
+
+    A ``prerendered`` source gives its shards' rows as they are (``pixels``, ``num_text_patches``, ``language``,
+    ``text``).
+    """
     import datasets
 
+    if source.prerendered is not None:
+        from pixel.data.prerender import read_manifest
+
+        folder = source.prerendered_dir(base_dir)
+        files = [str(folder / name) for name in read_manifest(folder)["shards"]]
+        stream = datasets.load_dataset("parquet", data_files=files, split="train", streaming=True)
+        return stream.select_columns(["pixels", "num_text_patches", "language", "text"])
     if source.path is not None:
         suffix, files = _local_files(source.path, base_dir)
         builder, kwargs = _BUILDERS[suffix]

@@ -2,12 +2,18 @@
 
     pixel pretrain --config configs/pretrain/tiny.yaml [--override data.max_patches=255 ...]
                    [--output_dir DIR] [--max_steps N] [any TrainingArguments flag] [--resume_from_checkpoint last]
+    pixel pretrain --config configs/pretrain/tiny.yaml --prerender DIR --num_examples N [--shard_size K]
 
 A preset has four sections: ``model`` (``PIXELConfig`` fields), ``renderer`` (``PangoCairoTextRenderer`` kwargs,
 or ``name_or_path`` to load one), ``data`` (text sources, packing, masking), ``training`` (``TrainingArguments``
 fields plus ``base_learning_rate``: lr = base x total batch / 256, as published) and ``reconstruction_steps``.
 Relative source paths resolve against ``data.data_dir``, itself relative to the preset file unless absolute;
 ``PIXEL_DATA_DIR`` overrides it.
+
+``--prerender DIR`` packs and renders the preset's first N blocks into Parquet shards instead of training
+(``pixel.data.prerender``); a preset then trains from them with the source ``{prerendered: DIR}``.
+Batches travel from the DataLoader workers as uint8 pixels (``data.pixel_dtype``, default ``uint8``) and are
+divided by 255 on the device in ``PretrainingTrainer.compute_loss``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ import torch
 import yaml
 from transformers import Trainer
 
-__all__ = ["main", "load_preset", "apply_overrides", "build_training_arguments", "PretrainingTrainer"]
+__all__ = [
+    "main",
+    "load_preset",
+    "apply_overrides",
+    "build_training_arguments",
+    "PretrainingTrainer",
+    "float_pixels",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +139,10 @@ class PretrainingTrainer(Trainer):
 
     - ``get_train_dataloader``: the DataLoader gets its own seeded generator, so starting its iterator does not
       consume the global torch RNG (dropout); otherwise a resumed run would drift from an uninterrupted one.
-    - ``compute_loss``: under data parallelism each rank's loss is re-weighted by its share of the masked text
-      patches of the global batch, so gradients and logged losses equal a single-process run's.
+    - ``compute_loss``: uint8 pixels (``PretrainingCollator(pixel_dtype="uint8")``, a quarter of the bytes from
+      the workers and over PCIe) become [0, 1] floats on the device, bit-identical to the collator's float path;
+      under data parallelism each rank's loss is re-weighted by its share of the masked text patches of the
+      global batch, so gradients and logged losses equal a single-process run's.
     """
 
     def get_train_dataloader(self):
@@ -145,6 +160,7 @@ class PretrainingTrainer(Trainer):
         return self.accelerator.prepare(loader)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        inputs = float_pixels(inputs)
         outputs = model(**inputs)
         loss = outputs.loss
         if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -153,6 +169,14 @@ class PretrainingTrainer(Trainer):
             torch.distributed.all_reduce(total)
             loss = loss * (merged * torch.distributed.get_world_size() / total)
         return (loss, outputs) if return_outputs else loss
+
+
+def float_pixels(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``batch`` with uint8 ``pixel_values`` (0-255) as float32 in [0, 1] (``x.float() / 255``, as torchvision)."""
+    pixel_values = batch["pixel_values"]
+    if pixel_values.dtype != torch.uint8:
+        return batch
+    return {**batch, "pixel_values": pixel_values.float() / 255}
 
 
 def build_renderer(settings: dict[str, Any]):
@@ -169,6 +193,7 @@ def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
     """(dataset, collator) from the preset's ``data`` section."""
     from pixel.data.cleaning import TextCleaner
     from pixel.data.packing import BlockPacker, renderer_measure
+    from pixel.data.prerender import check_renderer
     from pixel.data.pretraining import PretrainingCollator, PretrainingDataset
     from pixel.data.text import TextSource
     from pixel.model import SpanMaskingGenerator
@@ -177,7 +202,7 @@ def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
     known = {
         "data_dir", "sources", "max_patches", "min_patches", "pack", "clean", "across_documents", "stopping_strategy",
         "shuffle_buffer", "mask_ratio", "span_masking", "max_span_length", "cumulative_span_weights",
-        "masking_spacing", "pad_multiple", "pad_to_max",
+        "masking_spacing", "pad_multiple", "pad_to_max", "pixel_dtype",
     }  # fmt: skip
     unknown = sorted(set(data) - known)
     if unknown:
@@ -186,6 +211,11 @@ def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
     if not sources:
         raise ValueError("data.sources is empty: give at least one {path: ...} or {name: ..., config: ...}")
     max_patches = int(data.get("max_patches", 511))
+    for source in sources:
+        if (
+            source.prerendered is not None
+        ):  # refuse shards rendered by another renderer (or for longer blocks)
+            check_renderer(source.prerendered_dir(Path(data["data_dir"])), renderer, max_patches)
     cleaner = TextCleaner.for_renderer(renderer) if data.get("clean", True) else None
 
     def packer_factory() -> BlockPacker:
@@ -221,6 +251,7 @@ def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
         pad_multiple=int(data.get("pad_multiple", 64)),
         pad_to_max=bool(data.get("pad_to_max", False)),
         seed=seed,
+        pixel_dtype=str(data.get("pixel_dtype", "uint8")),
     )
     return dataset, collator
 
@@ -228,15 +259,22 @@ def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
 def reconstruction_batch(
     dataset, collator, max_items: int = 2000
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """The first block of every language (in source order), collated once: the rows of the pictures."""
-    wanted = [source.tag for source in dataset.sources]
+    """The first block of every language (in source order), collated once (float pixels): the picture rows."""
+    from pixel.data.prerender import read_manifest
+
+    wanted = []
+    for source in dataset.sources:
+        if source.prerendered is None:
+            wanted.append(source.tag)
+        else:
+            wanted.extend(read_manifest(source.prerendered_dir(dataset.base_dir))["languages"])
     first: dict[str, dict] = {}
     for count, item in enumerate(dataset.examples(0, 1)):
         first.setdefault(item["language"], item)
         if len(first) == len(set(wanted)) or count >= max_items:
             break
     languages = [tag for tag in dict.fromkeys(wanted) if tag in first]
-    return collator([first[tag] for tag in languages]), languages
+    return float_pixels(collator([first[tag] for tag in languages])), languages
 
 
 def _parse_cli(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -251,7 +289,41 @@ def _parse_cli(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
         "--override", action="append", default=[], metavar="KEY=VALUE",
         help="set a preset key, e.g. data.max_patches=255 or model.hidden_size=384 (repeatable)",
     )  # fmt: skip
+    group = parser.add_argument_group("pre-rendering (instead of training)")
+    group.add_argument(
+        "--prerender", metavar="DIR", help="write the preset's first blocks to Parquet shards in DIR"
+    )
+    group.add_argument("--num_examples", type=int, help="blocks to pre-render")
+    group.add_argument("--shard_size", type=int, default=10_000, help="blocks per shard (default 10000)")
     return parser.parse_known_args(list(argv))
+
+
+def prerender(cli: argparse.Namespace, preset: dict[str, Any], flags: dict[str, Any]) -> int:
+    """``--prerender DIR``: the preset's block stream (seeded as for training, one worker), rendered to shards."""
+    from pixel.data.prerender import prerender_shards
+
+    if not cli.num_examples:
+        raise SystemExit("pixel pretrain --prerender DIR needs --num_examples N")
+    training = preset.get("training") or {}
+    seed = int(flags.get("seed", training.get("seed", 42)))
+    renderer = build_renderer(preset.get("renderer") or {})
+    dataset, collator = build_data(preset["data"], renderer, seed=seed, batch_size=1)
+    if any(source.prerendered is not None for source in dataset.sources):
+        raise SystemExit("pixel pretrain --prerender: the preset's sources are pre-rendered already")
+    manifest = prerender_shards(
+        dataset.examples(0, 1),
+        renderer,
+        cli.prerender,
+        num_examples=cli.num_examples,
+        shard_size=cli.shard_size,
+        max_patches=collator.max_patches,
+        extra={"config": str(cli.config), "overrides": cli.override, "seed": seed, "data": preset["data"]},
+    )
+    for source, packer in zip(dataset.sources, dataset.packers, strict=False):
+        if packer is not None:
+            logger.info("packing %s: %s", source.tag, packer.stats.summary())
+    logger.info("wrote %s", manifest)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     cli, rest = _parse_cli(sys.argv[1:] if argv is None else argv)
     preset = apply_overrides(load_preset(cli.config), cli.override)
     flags = _explicit_training_flags(rest)
+    if cli.prerender:
+        return prerender(cli, preset, flags)
     training = dict(preset.get("training") or {})
     if "output_dir" not in flags and "output_dir" not in training:
         raise SystemExit("pixel pretrain: give --output_dir (or training.output_dir in the preset)")
