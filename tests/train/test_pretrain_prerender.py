@@ -1,0 +1,112 @@
+"""Pre-rendered shards end to end (CLI), and uint8 pixels giving exactly the float path's loss."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / ".." / "shared" / "data"
+TINY = REPO / "configs" / "pretrain" / "tiny.yaml"
+SHORT = [
+    "--override",
+    "data.max_patches=63",
+    "--override",
+    "data.min_patches=8",
+    "--override",
+    "data.shuffle_buffer=64",
+]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+
+pytestmark = pytest.mark.skipif(not (DATA / "sib200").is_dir(), reason=f"SIB-200 data not found in {DATA}")
+
+
+def test_prerender_then_train_from_the_shards(tmp_path):
+    from pixel.data.pretraining import PretrainingDataset
+    from pixel.data.text import TextSource
+    from pixel.train.pretrain import apply_overrides, build_data, build_renderer, load_preset
+
+    shards, out = tmp_path / "shards", tmp_path / "run"
+    cli = [sys.executable, "-m", "pixel.cli", "pretrain", "--config", str(TINY), *SHORT]
+    subprocess.run([*cli, "--prerender", str(shards), "--num_examples", "40", "--shard_size", "16"],
+                   env=ENV, cwd=REPO, check=True, timeout=300)  # fmt: skip
+    manifest = json.loads((shards / "prerender.json").read_text())
+    assert manifest["shards"] == ["shard-00000.parquet", "shard-00001.parquet", "shard-00002.parquet"]
+    assert set(manifest["languages"]) == {"en", "hi", "uk", "zh"}
+
+    # The stored pixels equal the configured renderer's on-the-fly rendering of the same texts, masks included.
+    preset = apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])
+    renderer = build_renderer(preset["renderer"])
+    preset["data"]["sources"] = [{"prerendered": str(shards)}]
+    dataset, collator = build_data(preset["data"], renderer, seed=42, batch_size=8)
+    items = list(itertools.islice(dataset.examples(), 40))
+    assert all("pixels" in item for item in items)
+    from_shards = collator(items)
+    rendered = collator([{k: item[k] for k in ("text", "language", "example_id")} for item in items])
+    assert all(torch.equal(from_shards[k], rendered[k]) for k in rendered)
+    # ... and the texts are the preset's blocks, in order.
+    stream = PretrainingDataset([TextSource(prerendered=str(shards))], shuffle_buffer=0).examples()
+    original, _ = build_data(apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])["data"],
+                             renderer, seed=42, batch_size=1)  # fmt: skip
+    assert [b["text"] for b in itertools.islice(stream, 40)] == [
+        b["text"] for b in itertools.islice(original.examples(0, 1), 40)
+    ]
+
+    subprocess.run([*cli, "--override", f"data.sources=[{{prerendered: {shards}}}]", "--output_dir", str(out),
+                    "--max_steps", "4", "--logging_steps", "1", "--override", "reconstruction_steps=4"],
+                   env=ENV, cwd=REPO, check=True, timeout=300)  # fmt: skip
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]
+    assert len([e["loss"] for e in history if "loss" in e]) == 4
+    assert (out / "reconstructions" / "step-0000004.png").is_file()
+
+    # A run whose renderer differs from the shards' is refused with a clear error.
+    refused = subprocess.run([*cli, "--override", f"data.sources=[{{prerendered: {shards}}}]", "--override",
+                              "renderer.rendering_strategy=continuous", "--output_dir", str(tmp_path / "no")],
+                             env=ENV, cwd=REPO, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert refused.returncode != 0
+    assert "different renderer (rendering_strategy" in refused.stderr
+
+
+def test_uint8_pixels_give_the_float_loss_bit_for_bit(tmp_path):
+    from transformers import TrainingArguments
+
+    from pixel.model import PIXELConfig, PIXELForPreTraining
+    from pixel.train.pretrain import (
+        PretrainingTrainer,
+        apply_overrides,
+        build_data,
+        build_renderer,
+        load_preset,
+    )
+
+    preset = apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])
+    renderer = build_renderer(preset["renderer"])
+    dataset, collator = build_data(preset["data"], renderer, seed=3, batch_size=4)
+    assert collator.pixel_dtype == "uint8"  # the default of pixel pretrain
+    items = list(itertools.islice(dataset.examples(), 4))
+    uint8 = collator(items)
+    collator.pixel_dtype = "float32"
+    float32 = collator(items)
+    assert uint8["pixel_values"].dtype == torch.uint8 and float32["pixel_values"].dtype == torch.float32
+
+    torch.manual_seed(0)
+    model = PIXELForPreTraining(PIXELConfig(**preset["model"], mask_ratio=0.25))
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    trainer = PretrainingTrainer(model=model, args=args, data_collator=collator)
+    results = []
+    for batch in (uint8, float32):
+        model.zero_grad()
+        torch.manual_seed(1)  # the same dropout in both
+        loss = trainer.compute_loss(model, batch)
+        loss.backward()
+        results.append((loss.detach(), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+    (loss_u, grads_u), (loss_f, grads_f) = results
+    assert torch.equal(loss_u, loss_f)
+    assert len(grads_u) == len(grads_f) > 0 and all(
+        torch.equal(a, b) for a, b in zip(grads_u, grads_f, strict=True)
+    )
