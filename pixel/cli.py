@@ -5,10 +5,18 @@ from importlib import import_module
 
 # subcommand -> (module, function, one-line help). Each function takes argv (list[str]) and returns an exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("pixel.demo", "main", "render en/hi/uk/zh samples (and more as the project grows) with built-in defaults"),
+    "demo": (
+        "pixel.demo",
+        "main",
+        "render en/hi/uk/zh samples (and more as the project grows) with built-in defaults",
+    ),
     "render": ("pixel.render.command", "main", "render text to a PNG and print patch counts and word starts"),
     "pretrain": ("pixel.train.pretrain", "main", "MAE pretraining from a YAML preset"),
-    "finetune": ("pixel.train.finetune", "main", "finetune on a task (ud, pos, ner, sib, classification, qa)"),
+    "finetune": (
+        "pixel.train.finetune",
+        "main",
+        "finetune on a task (ud, pos, ner, sib, classification, qa)",
+    ),
     "sweep": ("pixel.train.sweep", "main", "seeds x learning rates, then a mean +- sd table"),
     "predict": ("pixel.train.predict", "main", "run a finetuned model on raw text or a file"),
 }
