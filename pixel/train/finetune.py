@@ -140,18 +140,20 @@ def _resolve_splits(
 
 
 def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:
-    """The checkpoint to resume from: an explicit --resume_from_checkpoint, else the newest in output_dir."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The checkpoint to resume from: an explicit --resume_from_checkpoint, else the newest *complete* one in
+    output_dir (a kill mid-save leaves a folder without the completion marker; it is skipped)."""
+    from pixel.train.checkpoints import last_complete_checkpoint
 
     if training_args.resume_from_checkpoint is not None:
         return training_args.resume_from_checkpoint
     output_dir = Path(training_args.output_dir)
     if not (training_args.do_train and output_dir.is_dir()) or training_args.overwrite_output_dir:
         return None
-    last = get_last_checkpoint(str(output_dir))
+    complete = last_complete_checkpoint(output_dir)
+    last = str(complete) if complete is not None else None
     if last is None and any(p.name != "runs" for p in output_dir.iterdir()):
         raise ValueError(
-            f"output directory {output_dir} already exists, is not empty and holds no checkpoint; "
+            f"output directory {output_dir} already exists, is not empty and holds no complete checkpoint; "
             "pass --overwrite_output_dir to train into it anyway"
         )
     if last is not None:
@@ -269,9 +271,11 @@ def _build_trainer(
     from transformers import EarlyStoppingCallback, Trainer
     from transformers.utils import find_labels
 
+    from pixel.train.checkpoints import CheckpointCompleteCallback
+
     if not training_args.label_names:
         training_args.label_names = find_labels(type(model))  # e.g. arc_labels, rel_labels for the parser
-    callbacks = list(callbacks)
+    callbacks = [*callbacks, CheckpointCompleteCallback()]
     if training_args.early_stopping and training_args.do_train:
         if training_args.eval_strategy == "no":
             logger.warning("early stopping needs --eval_strategy steps|epoch; training without it")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from finetune_support import FAST, SINGLE_THREAD_ENV, UD, needs_data, single_thread, tiny_pretrained_model  # noqa: F401
 
+from pixel.train.checkpoints import CHECKPOINT_COMPLETE
+
 pytestmark = [needs_data, pytest.mark.usefixtures("single_thread")]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +33,7 @@ def argv(out: Path, max_steps: int) -> list[str]:
 def wait_for_checkpoint(process: subprocess.Popen, out: Path, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any((c / "trainer_state.json").is_file() for c in out.glob("checkpoint-*")):
+        if any((c / CHECKPOINT_COMPLETE).is_file() for c in out.glob("checkpoint-*")):
             return
         assert process.poll() is None, "the run ended before writing a checkpoint"
         time.sleep(0.2)
@@ -52,7 +54,7 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path, caplog):
         process.send_signal(signal.SIGKILL)
         process.wait()
     steps = sorted(
-        int(c.name.split("-")[1]) for c in out.glob("checkpoint-*") if (c / "trainer_state.json").exists()
+        int(c.name.split("-")[1]) for c in out.glob("checkpoint-*") if (c / CHECKPOINT_COMPLETE).exists()
     )
     last = steps[-1]
     assert not (out / "all_results.json").exists()  # it really was interrupted
