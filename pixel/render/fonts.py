@@ -95,10 +95,12 @@ def family_name(font_file: str | Path) -> str:
     from fontTools.ttLib import TTCollection, TTFont
 
     path = str(font_file)
-    font = (
-        TTCollection(path, lazy=True).fonts[0] if path.lower().endswith(".ttc") else TTFont(path, lazy=True)
-    )
-    name = font["name"].getDebugName(1)
+    if path.lower().endswith(".ttc"):
+        with TTCollection(path, lazy=True) as collection:
+            name = collection.fonts[0]["name"].getDebugName(1)
+    else:
+        with TTFont(path, lazy=True) as font:
+            name = font["name"].getDebugName(1)
     if not name:
         raise ValueError(f"font file {path} has no family name (name ID 1)")
     return name
