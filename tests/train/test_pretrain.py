@@ -1,7 +1,6 @@
 """End-to-end pretraining on the tiny preset (CPU): learning, outputs, DDP parity, kill-and-resume."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,24 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from pretrain_support import DATA, ENV, FAST, REPO, TINY, needs_sib200  # noqa: F401
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / ".." / "shared" / "data"
-TINY = REPO / "configs" / "pretrain" / "tiny.yaml"
-
-pytestmark = pytest.mark.skipif(not (DATA / "sib200").is_dir(), reason=f"SIB-200 data not found in {DATA}")
-
-# Short sequences and few workers keep every run to seconds on two shared cores.
-FAST = [
-    "--override",
-    "data.max_patches=63",
-    "--override",
-    "data.min_patches=8",
-    "--override",
-    "data.shuffle_buffer=64",
-]
-# One torch thread per process: two shared cores, and OpenMP spinning under oversubscription is 20x slower.
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+pytestmark = needs_sib200
 
 
 def losses(output_dir: Path) -> list[float]:

@@ -2,28 +2,14 @@
 
 import itertools
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 import torch
+from pretrain_support import DATA, ENV, FAST_OVERRIDES, REPO, TINY, needs_sib200  # noqa: F401
+from pretrain_support import FAST as SHORT
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / ".." / "shared" / "data"
-TINY = REPO / "configs" / "pretrain" / "tiny.yaml"
-SHORT = [
-    "--override",
-    "data.max_patches=63",
-    "--override",
-    "data.min_patches=8",
-    "--override",
-    "data.shuffle_buffer=64",
-]
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-
-pytestmark = pytest.mark.skipif(not (DATA / "sib200").is_dir(), reason=f"SIB-200 data not found in {DATA}")
+pytestmark = needs_sib200
 
 
 def test_prerender_then_train_from_the_shards(tmp_path):
@@ -40,7 +26,7 @@ def test_prerender_then_train_from_the_shards(tmp_path):
     assert set(manifest["languages"]) == {"en", "hi", "uk", "zh"}
 
     # The stored pixels equal the configured renderer's on-the-fly rendering of the same texts, masks included.
-    preset = apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])
+    preset = apply_overrides(load_preset(TINY), FAST_OVERRIDES)
     renderer = build_renderer(preset["renderer"])
     preset["data"]["sources"] = [{"prerendered": str(shards)}]
     dataset, collator = build_data(preset["data"], renderer, seed=42, batch_size=8)
@@ -51,7 +37,7 @@ def test_prerender_then_train_from_the_shards(tmp_path):
     assert all(torch.equal(from_shards[k], rendered[k]) for k in rendered)
     # ... and the texts are the preset's blocks, in order.
     stream = PretrainingDataset([TextSource(prerendered=str(shards))], shuffle_buffer=0).examples()
-    original, _ = build_data(apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])["data"],
+    original, _ = build_data(apply_overrides(load_preset(TINY), FAST_OVERRIDES)["data"],
                              renderer, seed=42, batch_size=1)  # fmt: skip
     assert [b["text"] for b in itertools.islice(stream, 40)] == [
         b["text"] for b in itertools.islice(original.examples(0, 1), 40)
@@ -84,7 +70,7 @@ def test_uint8_pixels_give_the_float_loss_bit_for_bit(tmp_path):
         load_preset,
     )
 
-    preset = apply_overrides(load_preset(TINY), [SHORT[i] for i in range(1, len(SHORT), 2)])
+    preset = apply_overrides(load_preset(TINY), FAST_OVERRIDES)
     renderer = build_renderer(preset["renderer"])
     dataset, collator = build_data(preset["data"], renderer, seed=3, batch_size=4)
     assert collator.pixel_dtype == "uint8"  # the default of pixel pretrain
