@@ -22,6 +22,7 @@ _pangocairo = pangocairocffi.pangocairo
 _ffi = pangocffi.ffi
 
 PANGO_DIRECTION_RTL = 1
+PANGO_ALIGN_RIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ class PangoBackend:
         _pango.pango_layout_set_font_description(self._layout, self._description)
         self._size = _ffi.new("int[2]")
         self._rect = _ffi.new("PangoRectangle *")
-        self._whole = None
+        self._sentence_layouts: dict[tuple[bool, bool], object] = {}
+        self._rtl_context = None
         self._extents: dict[str, Extent] = {}
         self._max_cached_extents = max_cached_extents
         self.lift = lift
@@ -117,37 +119,72 @@ class PangoBackend:
         _pangocairo.pango_cairo_show_layout(cairo_context._pointer, self._layout)
         return extent
 
-    def char_spans(self, text: str) -> list[tuple[float, float]]:
-        """Logical x-extent (pixels, left to right) of every character of ``text`` laid out as one run."""
-        text = clean_text(text)
-        self._set_text(text)
-        rect, spans, index = _ffi.new("PangoRectangle *"), [], 0
-        for char in text:
-            _pango.pango_layout_index_to_pos(self._layout, index, rect)
-            x0, x1 = rect.x / 1024, (rect.x + rect.width) / 1024
-            spans.append((min(x0, x1), max(x0, x1)))
-            index += len(char.encode("utf-8"))
-        return spans
+    # -- whole-sentence layouts (the published continuous renderer) ------------------------------------------------
+    def sentence_layout(self, rtl: bool, probe: bool = False):
+        """A reusable layout for one whole sentence, set up as the published continuous renderer sets its own.
 
-    def measure(self, text: str) -> int:
-        """Logical pixel width of ``text`` laid out on its own (not cached: for long one-off texts)."""
-        self._set_text(text)
-        _pango.pango_layout_get_pixel_size(self._layout, self._size, self._size + 1)
-        return self._size[0]
+        Left-to-right: Pango's defaults (automatic base direction, left alignment). ``rtl``: base direction RTL,
+        automatic direction off, right alignment. ``probe`` (with ``rtl``): the layouts of the published truncation
+        search, made on the RTL context but with Pango's defaults otherwise.
+        """
+        key = (rtl, probe and rtl)
+        layout = self._sentence_layouts.get(key)
+        if layout is None:
+            context = self._context
+            if rtl:
+                context = self._rtl_context
+                if context is None:
+                    context = _ffi.gc(
+                        _pango.pango_font_map_create_context(self._font_map), _pango.g_object_unref
+                    )
+                    scratch = cairocffi.Context(cairocffi.ImageSurface(cairocffi.FORMAT_A8, 16, 16))
+                    _pangocairo.pango_cairo_update_context(scratch._pointer, context)
+                    _pango.pango_context_set_language(
+                        context, _pango.pango_context_get_language(self._context)
+                    )
+                    _pango.pango_context_set_base_dir(context, PANGO_DIRECTION_RTL)
+                    self._rtl_context = context
+            layout = _ffi.gc(_pango.pango_layout_new(context), _pango.g_object_unref)
+            _pango.pango_layout_set_font_description(layout, self._description)
+            if rtl and not probe:
+                _pango.pango_layout_set_auto_dir(layout, False)
+                _pango.pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT)
+            self._sentence_layouts[key] = layout
+        return layout
 
-    def measure_whole(self, text: str) -> tuple[int, int]:
-        """Lay ``text`` out on a second layout kept for ``whole_x``; its pixel width and number of lines."""
-        if self._whole is None:
-            self._whole = _ffi.gc(_pango.pango_layout_new(self._context), _pango.g_object_unref)
-            _pango.pango_layout_set_font_description(self._whole, self._description)
-        _pango.pango_layout_set_text(self._whole, clean_text(text).encode("utf-8"), -1)
-        _pango.pango_layout_get_pixel_size(self._whole, self._size, self._size + 1)
-        return self._size[0], _pango.pango_layout_get_line_count(self._whole)
+    def set_layout_text(self, layout, text: str) -> tuple[int, int]:
+        """Give ``layout`` the text; its logical pixel (width, height)."""
+        _pango.pango_layout_set_text(layout, clean_text(text).encode("utf-8"), -1)
+        _pango.pango_layout_get_pixel_size(layout, self._size, self._size + 1)
+        return self._size[0], self._size[1]
 
-    def whole_x(self, byte_index: int) -> float:
-        """x (pixels) of the character at ``byte_index`` in the text last given to ``measure_whole``."""
-        _pango.pango_layout_index_to_pos(self._whole, byte_index, self._rect)
-        return self._rect.x / 1024
+    def unknown_glyphs(self, layout) -> int:
+        return _pango.pango_layout_get_unknown_glyphs_count(layout)
+
+    @staticmethod
+    def show(cairo_context: cairocffi.Context, layout, x: float, y: float) -> None:
+        cairo_context.move_to(x, y)
+        _pangocairo.pango_cairo_show_layout(cairo_context._pointer, layout)
+
+    @staticmethod
+    def layout_text(layout) -> str:
+        return _ffi.string(_pango.pango_layout_get_text(layout)).decode("utf-8")
+
+    @staticmethod
+    def logical_x(layout, clusters: bool) -> list[float]:
+        """Left logical x (pixels, fractional) of every character (or grapheme cluster) in layout order."""
+        rect = _ffi.new("PangoRectangle *")
+        it = _ffi.gc(_pango.pango_layout_get_iter(layout), _pango.pango_layout_iter_free)
+        out = []
+        while True:
+            if clusters:
+                _pango.pango_layout_iter_get_cluster_extents(it, _ffi.NULL, rect)
+            else:
+                _pango.pango_layout_iter_get_char_extents(it, rect)
+            out.append(rect.x / 1024)
+            step = _pango.pango_layout_iter_next_cluster if clusters else _pango.pango_layout_iter_next_char
+            if not step(it):
+                return out
 
     @property
     def layout_pointer(self):

@@ -26,6 +26,7 @@ _INIT_KEYS = (
     "font_color",
     "background_color",
     "pad_size",
+    "left_padding",
 )
 
 
@@ -56,6 +57,7 @@ class RendererPersistence:
             "font_sha256": fonts,
             "fallback_fonts_dirs": [str(d) for d in self.fallback_dirs],
             "fallback_fonts": self._fallback_fingerprints(),
+            "left_padding": self.left_padding,
             "font_color": "black",
             "background_color": "white",
         }

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pixel.render.compose import TileCache, block_patches, draw_direct
+from pixel.render.continuous import ContinuousLayout
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
 from pixel.render.glyph_cache import GlyphCache
@@ -21,7 +22,6 @@ from pixel.render.layout import (
 )
 from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
-from pixel.render.prefix import fit_prefix
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
 from pixel.render.word_cache import WordCache
 
@@ -36,7 +36,8 @@ class PangoCairoTextRenderer(RendererPersistence):
     PIXEL), ``words``, ``mono`` and ``grapheme_bigrams``. With no ``font_file`` the Debian Noto fonts are used
     (Noto Sans plus every Noto font as fallback). ``max_seq_length`` and ``rgb`` may be changed after
     construction. ``font_color``, ``background_color`` and ``pad_size`` are accepted for compatibility with
-    released configs and, as in the published code, unused.
+    released configs and, as in the published code, unused. ``left_padding`` (``continuous`` only) is where text
+    starts: 0 px in PIXEL-M4's copy of the PIXEL renderer (default), 2 px in the original PIXEL repository.
     """
 
     def __init__(
@@ -51,8 +52,9 @@ class PangoCairoTextRenderer(RendererPersistence):
         rendering_strategy: str = "bigrams",
         language: str = DEFAULT_LANGUAGE,
         render_settings: RenderSettings | dict | None = None,
-        use_cache: bool | None = None,
+        use_cache: bool = True,
         cache_megabytes: float = 64.0,
+        left_padding: int = 0,
         **unused: Any,
     ) -> None:
         if rendering_strategy not in STRATEGIES:
@@ -89,10 +91,10 @@ class PangoCairoTextRenderer(RendererPersistence):
             modern = font_file is None and rendering_strategy not in ("bigrams", "continuous")
             render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
         self.render_settings = render_settings
-        self.use_cache = rendering_strategy != "continuous" if use_cache is None else use_cache
-        # use_cache=False given explicitly: the reference path, doing the published renderer's work throughout
-        # (also a layout per probe of the continuous truncation search).
-        self.reference_path = use_cache is False
+        # use_cache=False: the reference path, doing the published renderer's work (a layout per run) throughout.
+        # ``continuous`` always lays out whole sentences, as published (its runs are not patch-aligned).
+        self.use_cache = use_cache
+        self.left_padding = left_padding
         self.cache_megabytes = cache_megabytes
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
@@ -157,11 +159,21 @@ class PangoCairoTextRenderer(RendererPersistence):
         text_a_max_length: int | None = None,
         stride: int = 0,
         return_overflowing_patches: bool = False,
+        return_offset_mapping: bool = False,
+        pixel_shift: int = 0,
         **unused: Any,
     ) -> Encoding:
+        """Render ``text``; ``return_offset_mapping`` and ``pixel_shift`` are for ``continuous`` (as published)."""
         if isinstance(text, str):
+            if self.rendering_strategy == "continuous":
+                return self._checked(self.continuous.text(text, pixel_shift, return_offset_mapping), [text])
             return self.render_text(text, max_length=max_length, rtl=rtl)
         if isinstance(text, tuple) and len(text) == 2 and all(isinstance(t, str) for t in text):
+            if self.rendering_strategy == "continuous":
+                encoding = self.continuous.pair(
+                    *text, text_a_max_length, rtl, stride, return_overflowing_patches, return_offset_mapping
+                )
+                return self._checked(encoding, list(text))
             return self.render_pair(text, text_a_max_length, rtl, stride, return_overflowing_patches)
         if isinstance(text, list) and all(isinstance(w, str) for w in text):
             return self.render_words(text, max_length=max_length, rtl=rtl)
@@ -172,65 +184,60 @@ class PangoCairoTextRenderer(RendererPersistence):
             f"renderer input must be str, a (str, str) pair or a list[str] of words, got {detail}"
         )
 
+    @property
+    def continuous(self) -> ContinuousLayout:
+        """The published PIXEL layout on this renderer's backend (for the current ``max_seq_length``/``rgb``)."""
+        return ContinuousLayout(
+            self.backend, self.pixels_per_patch, self.max_seq_length, self.rgb, self.left_padding
+        )
+
+    def _checked(self, encoding: Encoding, texts: list[str]) -> Encoding:
+        self._warn_missing(encoding.num_missing_glyphs, texts)
+        return encoding
+
     def render_text(self, text: str, max_length: int | None = None, rtl: bool = False) -> Encoding:
-        """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order."""
+        """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order.
+
+        ``continuous`` draws the whole text as one run and ignores ``max_length`` and ``rtl``, as published.
+        """
         if self.rendering_strategy == "continuous":
-            max_length = self.max_seq_length if max_length is None else max_length
-            sentence, truncated = self._fit_prefix(self._continuous_text(text), max_length)
-            enc = self._encode([sentence] if sentence else [], max_length, rtl=False, word_starts=False)
-            enc.truncated = truncated
-            enc.offset_mapping = (
-                self._offset_mapping([(0, sentence)]) if sentence else [(0, 0)] * self.max_seq_length
-            )
-            return enc
+            return self._checked(self.continuous.text(text), [text])
         words = split_words(text)
         rtl = rtl or is_rtl(" ".join(words))
         return self._encode(words[::-1] if rtl else words, max_length, rtl)
 
     def render_words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
         """Pre-tokenised words, used as given; RTL only reverses characters inside blocks, not the word order."""
-        return self._encode(list(words), max_length, rtl or is_rtl(" ".join(words)), word_list=True)
+        if self.rendering_strategy == "continuous":
+            return self._checked(self.continuous.words(list(words)), list(words))
+        return self._encode(list(words), max_length, rtl or is_rtl(" ".join(words)))
 
     # -- the one code path --------------------------------------------------------------------------------------
-    def _blocks_of(self, word: str, rtl: bool, is_last: bool, word_list: bool) -> list[Block]:
-        if self.rendering_strategy != "continuous":
-            return word_blocks(self.rendering_strategy, word, rtl, self.pixels_per_patch)
-        if not word_list:
-            return [Block((word,), pad=4)]  # a whole sentence drawn at 0, EOS at next_patch(2 + width + 2)
-        # Published PIXEL word lists: "word " per word at a fresh patch; the last word gets +2 px instead.
-        return [Block((word,), pad=2)] if is_last else [Block((word + " ",))]
+    def _blocks_of(self, word: str, rtl: bool) -> list[Block]:
+        return word_blocks(self.rendering_strategy, word, rtl, self.pixels_per_patch)
 
-    def _plans(self, words: list[str], rtl: bool, word_list: bool) -> list[WordPlan]:
-        """Measure words (from the tile cache when on); only continuous word lists treat the last word apart."""
-        last_apart = word_list and self.rendering_strategy == "continuous" and bool(words)
-        body = words[:-1] if last_apart else words
-        tail = words[-1:] if last_apart else []
+    def _plans(self, words: list[str], rtl: bool) -> list[WordPlan]:
+        """Measure words (from the tile cache when on)."""
         if self.use_cache:
-            plans = self.cache.plans(body, (rtl, False), lambda w: self._blocks_of(w, rtl, False, word_list))
-            return plans + self.cache.plans(
-                tail, (rtl, True), lambda w: self._blocks_of(w, rtl, True, word_list)
-            )
+            return self.cache.plans(words, (rtl, False), lambda w: self._blocks_of(w, rtl))
         P = self.pixels_per_patch
-        out = []
-        for i, word in enumerate(body + tail):
-            blocks = self._blocks_of(word, rtl, i >= len(body), word_list)
-            out.append(WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks]))
-        return out
+        return [
+            WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks])
+            for blocks in (self._blocks_of(word, rtl) for word in words)
+        ]
 
     def _begin(self) -> None:
         """Before measuring a strip: the tile cache may only be emptied between strips, never during one."""
         if self.use_cache:
             (self.words if self.legacy else self.cache).begin()
 
-    def _layout(
-        self, words: list[str], rtl: bool, start: int, max_length: int, word_list: bool
-    ) -> SentenceLayout:
+    def _layout(self, words: list[str], rtl: bool, start: int, max_length: int) -> SentenceLayout:
         if self.legacy:
             words = google_quirk(words)
             if self.use_cache:
                 P = self.pixels_per_patch
                 return layout_cached_words(words, rtl, start, max_length, self.max_seq_length, P, self.words)
-        plans = self._plans(words, rtl, word_list)
+        plans = self._plans(words, rtl)
         return layout_words(words, plans, start, max_length, self.legacy, self.max_seq_length, rtl)
 
     def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
@@ -268,12 +275,10 @@ class PangoCairoTextRenderer(RendererPersistence):
         words: list[str],
         max_length: int | None,
         rtl: bool,
-        word_list: bool = False,
-        word_starts: bool = True,
     ) -> Encoding:
         max_length = self.max_seq_length if max_length is None else max_length
         self._begin()
-        layout = self._layout(words, rtl, 0, max_length, word_list)
+        layout = self._layout(words, rtl, 0, max_length)
         eos = min(
             layout.end, self.max_seq_length - 1
         )  # quirk (published): a full canvas loses its last patch
@@ -283,7 +288,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             pixel_values=pixels,
             num_text_patches=eos,
             sep_patches=[eos],
-            word_starts=[*layout.word_starts, layout.end] if word_starts else None,
+            word_starts=[*layout.word_starts, layout.end],
             word_patch_map=layout.word_patch_map,
             truncated=layout.truncated,
             num_missing_glyphs=missing,
@@ -297,37 +302,25 @@ class PangoCairoTextRenderer(RendererPersistence):
         stride: int = 0,
         return_overflowing_patches: bool = False,
     ) -> Encoding:
-        """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings."""
-        if self.rendering_strategy == "continuous":
-            a_max = self.max_seq_length - 2 if text_a_max_length is None else text_a_max_length
-            text_a, cut_a = self._fit_prefix(
-                self._continuous_text(pair[0]), min(a_max, self.max_seq_length - 2)
-            )
-            sep = block_patches(self.backend, Block((text_a,), pad=4), self.pixels_per_patch)
-            text_b, cut_b = self._fit_prefix(
-                self._continuous_text(pair[1]), self.max_seq_length, start=sep + 1
-            )
-            words_a, words_b = [w for w in [text_a] if w], [w for w in [text_b] if w]
-        else:
-            words_a, words_b = split_words(pair[0]), split_words(pair[1])
-            rtl = rtl or (is_rtl(" ".join(words_a)) and is_rtl(" ".join(words_b)))
-            if rtl:
-                words_a, words_b = words_a[::-1], words_b[::-1]
+        """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings.
+
+        For the patch-aligned strategies (``continuous`` pairs go through ``ContinuousLayout.pair``).
+        """
+        words_a, words_b = split_words(pair[0]), split_words(pair[1])
+        rtl = rtl or (is_rtl(" ".join(words_a)) and is_rtl(" ".join(words_b)))
+        if rtl:
+            words_a, words_b = words_a[::-1], words_b[::-1]
         a_max = self.max_seq_length if text_a_max_length is None else text_a_max_length
         first = self._pair_encoding(words_a, words_b, rtl, a_max)
-        if self.rendering_strategy == "continuous":
-            b_start = first.sep_patches[0] + 1
-            first.offset_mapping = self._offset_mapping([(0, text_a), (b_start, text_b)])
-            first.truncated = first.truncated or cut_a or cut_b
         if return_overflowing_patches:
             first.overflowing_patches = self._overflow(words_a, words_b, rtl, a_max, stride, first)
         return first
 
     def _pair_encoding(self, words_a: list[str], words_b: list[str], rtl: bool, a_max: int) -> Encoding:
         self._begin()
-        a = self._layout(words_a, rtl, 0, min(a_max, self.max_seq_length - 2), False)
+        a = self._layout(words_a, rtl, 0, min(a_max, self.max_seq_length - 2))
         sep = a.end
-        b = self._layout(words_b, rtl, sep + 1, self.max_seq_length, False)
+        b = self._layout(words_b, rtl, sep + 1, self.max_seq_length)
         eos = min(b.end, self.max_seq_length - 1)
         pixels, missing = self._draw([a, b], [sep, eos])
         self._warn_missing(missing, words_a + words_b)
@@ -359,31 +352,6 @@ class PangoCairoTextRenderer(RendererPersistence):
             current.word_patch_map["text_b_word_offset"] = offset
             windows.append(current)
         return windows
-
-    def _fit_prefix(self, sentence: str, max_length: int, start: int = 0) -> tuple[str, bool]:
-        """Published PIXEL: the longest character prefix whose layout (+ EOS) fits, found by binary search.
-
-        A prefix of width ``w`` takes ``ceil((w + 4) / P)`` patches from ``start`` and fits if the EOS patch
-        still does: ``w + 4 <= P * (max_length - start - 1)``.
-        """
-        limit = self.pixels_per_patch * (max_length - start - 1) - 4
-        return fit_prefix(self.backend, sentence, limit, estimate=not self.reference_path)
-
-    def _offset_mapping(self, runs: list[tuple[int, str]]) -> list[tuple[int, int]]:
-        """Per patch, the (start, end) character span of the text drawn there; (0, 0) elsewhere (published PIXEL)."""
-        P = self.pixels_per_patch
-        mapping: list[tuple[int, int]] = [(0, 0)] * self.max_seq_length
-        for start_patch, text in runs:
-            for i, (x0, x1) in enumerate(self.backend.char_spans(text)):
-                patch = start_patch + int((x0 + x1) / 2 // P)
-                if 0 <= patch < self.max_seq_length:
-                    lo, hi = mapping[patch]
-                    mapping[patch] = (i, i + 1) if hi == 0 else (min(lo, i), max(hi, i + 1))
-        return mapping
-
-    @staticmethod
-    def _continuous_text(text: str) -> str:
-        return text.replace("\n", " ")
 
     @staticmethod
     def _warn_missing(missing: int, words: list[str]) -> None:

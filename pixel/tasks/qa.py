@@ -109,6 +109,12 @@ class QAEncoder:
 
     def __post_init__(self) -> None:
         check_renderer(self.renderer, self.max_seq_length)
+        if getattr(self.renderer, "rendering_strategy", None) == "continuous":
+            raise ValueError(
+                "QA aligns answers with the renderer's word-level metadata (word_patch_map), which the "
+                "patch-aligned strategies provide (bigrams, words, mono, grapheme_bigrams); the 'continuous' "
+                "strategy only gives a character offset_mapping, and QA with it is not supported yet"
+            )
 
     def _render(self, example: QAExample, words: list[str], rtl: bool, overflow: bool) -> Any:
         # RTL pairs are drawn in reversed word order: `words` is the drawn order, the text is the reading order.

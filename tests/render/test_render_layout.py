@@ -108,35 +108,3 @@ def test_settable_attributes(make_renderer):
     r = PangoCairoTextRenderer(max_seq_length=16)
     r.max_seq_length, r.rgb = 32, True
     assert r("hello").pixel_values.shape == (16, 512, 3)
-
-
-def test_continuous_prefix_truncation_and_offset_mapping(make_renderer):
-    r = make_renderer("continuous", max_seq_length=8)
-    text = "My cat loves oatmeal, but the dog prefers rice."
-    enc = r(text)
-    assert enc.truncated and enc.num_text_patches < 8 and enc.word_starts is None
-    spans = [s for s in enc.offset_mapping if s != (0, 0)]
-    assert spans[0][0] == 0 and all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
-    assert len(enc.offset_mapping) == 8
-    pair = r(("My cat", "loves rice and more rice"))
-    sep, eos = pair.sep_patches
-    assert pair.truncated and pair.offset_mapping[sep] == (0, 0) and pair.offset_mapping[sep + 1][0] == 0
-
-
-def test_continuous_truncation_search_equals_the_published_one(make_renderer, data_dir):
-    # Probes answered from one layout of the whole sentence give the same cut as laying out every probed prefix.
-    import csv
-
-    from pixel.render.prefix import fit_prefix
-
-    backend = make_renderer("continuous").backend
-    for lang in ("eng_Latn", "hin_Deva", "tam_Taml", "tel_Telu", "bod_Tibt", "zho_Hans", "arz_Arab"):
-        with open(data_dir / "sib200" / lang / "test.tsv", newline="") as f:
-            sentences = [
-                row["text"] for _, row in zip(range(6), csv.DictReader(f, delimiter="\t"), strict=False)
-            ]
-        for sentence in sentences:
-            for limit in (0, 60, 150, 300, 700):
-                assert fit_prefix(backend, sentence, limit) == fit_prefix(
-                    backend, sentence, limit, estimate=False
-                )

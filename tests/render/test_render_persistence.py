@@ -71,3 +71,11 @@ def test_missing_font_in_config_names_the_path(tmp_path):
     (tmp_path / TEXT_RENDERER_NAME).write_text(json.dumps(RELEASED))
     with pytest.raises(FileNotFoundError, match=HASHED):
         PangoCairoTextRenderer.from_pretrained(tmp_path)
+
+
+def test_continuous_left_padding_round_trips(tmp_path):
+    original = PangoCairoTextRenderer(rendering_strategy="continuous", left_padding=2, max_seq_length=32)
+    original.save_pretrained(tmp_path)
+    loaded = PangoCairoTextRenderer.from_pretrained(tmp_path)
+    assert (loaded.rendering_strategy, loaded.left_padding) == ("continuous", 2)
+    assert np.array_equal(loaded("My cat").pixel_values, original("My cat").pixel_values)

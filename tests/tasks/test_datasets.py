@@ -168,3 +168,16 @@ def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
     predictions = np.stack([starts, ends], axis=1)
     task.write_predictions(examples, predictions, [], tmp_path / "pred.json")
     assert json.loads((tmp_path / "pred.json").read_text())["q2"] == "word3 word4"
+
+
+def test_qa_refuses_the_continuous_renderer_with_a_clear_error(tmp_path: Path) -> None:
+    from pixel.render import PangoCairoTextRenderer
+
+    (tmp_path / "dev.json").write_text(
+        json.dumps({"data": [{"paragraphs": [{"context": "a b", "qas": [{"id": "q", "question": "?"}]}]}]})
+    )
+    task = get_task("qa")
+    examples = task.read(task.find_split(tmp_path, "dev"))
+    continuous = PangoCairoTextRenderer(rendering_strategy="continuous", max_seq_length=L)
+    with pytest.raises(ValueError, match="continuous"):
+        task.dataset(examples, continuous, [], L)
