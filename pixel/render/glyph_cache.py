@@ -24,6 +24,25 @@ from pixel.render.pango import PangoBackend, new_canvas, surface_coverage
 _CODE_POINTS = 0x110000
 
 
+def _over_table() -> np.ndarray:
+    """``uint8 [256, 256]``: cairo's 8-bit OVER of source coverage s onto destination coverage d, at [s, d]."""
+    s, d = np.meshgrid(np.arange(256, dtype=np.uint32), np.arange(256, dtype=np.uint32), indexing="ij")
+    t = d * (255 - s) + 0x80
+    return (s + (((t >> 8) + t) >> 8)).astype(np.uint8)
+
+
+OVER_TABLE = _over_table()
+
+
+def _grown(array: np.ndarray, used: int, extra: int) -> np.ndarray:
+    """``array`` with room for ``used + extra`` rows (at least doubled when it grows)."""
+    if used + extra <= len(array):
+        return array
+    out = np.zeros((max(2 * len(array), used + extra), *array.shape[1:]), array.dtype)
+    out[:used] = array[:used]
+    return out
+
+
 class GlyphCache:
     """Per code point: advance width, missing-glyph count, inked columns (stored column-major in an atlas)."""
 
@@ -69,42 +88,51 @@ class GlyphCache:
             self._index = np.full(_CODE_POINTS, -1, np.int32)
         ids = self._index[code_points]
         if len(ids) and ids.min() < 0:
-            for cp in np.unique(code_points[ids < 0]).tolist():
-                self._index[cp] = self._add(chr(cp))
+            new = np.unique(code_points[ids < 0])
+            batch = max(1, 32767 // self.scratch_width)  # code points per scratch canvas (cairo's widest)
+            for lo in range(0, len(new), batch):
+                self._add(new[lo : lo + batch])
             ids = self._index[code_points]
         return ids.astype(np.int64)
 
-    def _add(self, char: str) -> int:
-        """Measure and draw one code point alone (as the published renderer lays it out) and store its ink."""
-        P, x0 = self.P, self.scratch_origin
-        extent = self.backend.extent(char)
-        surface, context = new_canvas(self.scratch_width, P, rgb=False)
-        self.backend.draw(context, char, x0, P)
-        coverage = surface_coverage(surface)  # (P, scratch_width)
-        inked = np.flatnonzero(coverage.any(axis=0))
-        gid = self._count
-        if gid == len(self.width):
-            for name in ("width", "unknown", "direct", "ink_left", "ink_columns", "atlas_start"):
-                old = getattr(self, name)
-                grown = np.zeros(2 * len(old), old.dtype)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
-        self.width[gid], self.unknown[gid] = extent.width, extent.unknown_glyphs
-        # Ink at the scratch edges may be cut off; Pango draws missing glyphs as boxes with several operations.
-        edge = len(inked) and (inked[0] == 0 or inked[-1] == self.scratch_width - 1)
-        self.direct[gid] = bool(edge) or extent.unknown_glyphs > 0
-        if len(inked) and not self.direct[gid]:
-            lo, hi = int(inked[0]), int(inked[-1]) + 1
-            columns = coverage[:, lo:hi].T  # (hi - lo, P)
-            if self._used + len(columns) > len(self.atlas):
-                grown = np.zeros((max(2 * len(self.atlas), self._used + len(columns)), P), np.uint8)
-                grown[: self._used] = self.atlas[: self._used]
-                self.atlas = grown
-            self.atlas[self._used : self._used + len(columns)] = columns
-            self.ink_left[gid], self.ink_columns[gid], self.atlas_start[gid] = lo - x0, hi - lo, self._used
-            self._used += len(columns)
-        self._count += 1
-        return gid
+    def _add(self, code_points: np.ndarray) -> None:
+        """Measure and draw code points, each alone as the published renderer lays it out, and store their ink.
+
+        They share one scratch canvas: code point k is drawn at ``k * W + scratch_origin`` in a window of its own
+        (W = ``scratch_width`` columns), exactly as on a canvas of its own. Ink that reaches the edge of its window
+        may be cut off (or reach a neighbour's window, whose own edge is then inked too): such code points are
+        flagged to be drawn directly, as are missing glyphs (Pango draws boxes with several operations).
+        """
+        P, W, k = self.P, self.scratch_width, len(code_points)
+        chars = [chr(cp) for cp in code_points.tolist()]
+        surface, context = new_canvas(k * W, P, rgb=False)
+        extents = [
+            self.backend.draw(context, char, i * W + self.scratch_origin, P) for i, char in enumerate(chars)
+        ]
+        coverage = surface_coverage(surface)  # (P, k * W)
+        inked = coverage.reshape(P, k, W).any(axis=0)  # (k, W): inked columns of each window
+        lo = inked.argmax(axis=1)
+        hi = W - inked[:, ::-1].argmax(axis=1)
+        width = np.array([e.width for e in extents], np.int64)
+        unknown = np.array([e.unknown_glyphs for e in extents], np.int64)
+        direct = inked[:, 0] | inked[:, -1] | (unknown > 0)
+        n = np.where(inked.any(axis=1) & ~direct, hi - lo, 0)
+        gids = slice(self._count, self._count + k)
+        for name in ("width", "unknown", "direct", "ink_left", "ink_columns", "atlas_start"):
+            setattr(self, name, _grown(getattr(self, name), self._count, k))
+        self.width[gids], self.unknown[gids], self.direct[gids] = width, unknown, direct
+        self.ink_left[gids] = np.where(n > 0, lo - self.scratch_origin, 0)
+        self.ink_columns[gids] = n
+        first = np.cumsum(n) - n
+        self.atlas_start[gids] = self._used + first
+        total = int(n.sum())
+        self.atlas = _grown(self.atlas, self._used, total)
+        # Every stored column of the canvas, column-major: window i, column lo_i + j -> canvas column i * W + lo_i + j.
+        columns = np.arange(total) + np.repeat(np.arange(k) * W + lo - first, n)
+        self.atlas[self._used : self._used + total] = coverage[:, columns].T
+        self._used += total
+        self._index[code_points] = np.arange(self._count, self._count + k, dtype=np.int32)
+        self._count += k
 
     def compose(self, glyphs: np.ndarray, xs: np.ndarray, width: int) -> np.ndarray:
         """A8 coverage ``uint8 [width, P]`` (column-major) of ``glyphs`` drawn in order at pixel offsets ``xs``."""
@@ -181,16 +209,19 @@ class GlyphCache:
             return
         under = np.flatnonzero(same)
         alone = np.ones(len(dest), bool)
-        alone[under] = alone[under + 1] = False
-        columns[dest[alone]] = self.atlas[src[alone]]
-        columns[dest[under]] = self.atlas[src[under]]
+        alone[under + 1] = False
+        # Whole columns moved as single items (see ``_column``): the bottom glyph of every column is a copy.
+        atlas = self.atlas.view(self._column).reshape(-1)
+        columns.view(self._column).reshape(-1)[dest[alone]] = atlas[src[alone]]
         self._over(columns, dest[under + 1], src[under + 1])
 
     def _over(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray, blank: bool = False) -> None:
         """``columns[dest] = OVER(atlas[src], columns[dest])`` (distinct ``dest``), cairo's 8-bit arithmetic."""
-        s = self.atlas[src]
+        atlas = self.atlas.view(self._column).reshape(-1)
+        out = columns.view(self._column).reshape(-1)
         if blank:
-            columns[dest] = s
+            out[dest] = atlas[src]
             return
-        t = columns[dest].astype(np.uint16) * (255 - s).astype(np.uint16) + 0x80
-        columns[dest] = s + (((t >> 8) + t) >> 8).astype(np.uint8)
+        s = atlas[src].view(np.uint8).astype(np.intp)
+        d = out[dest].view(np.uint8)
+        out[dest] = OVER_TABLE.reshape(-1)[(s << 8) | d].view(self._column)

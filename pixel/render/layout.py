@@ -46,10 +46,8 @@ class SentenceLayout:
     end: int = 0  # first patch after the last kept word
     truncated: bool = False
     word_patch_map: dict = field(default_factory=dict)
-    # Set by ``layout_code_points`` instead of ``words``: glyph ids and pixel x of every code point to draw, and
-    # the blocks to draw (patch index, block) for the rare strips that are drawn directly.
-    glyphs: np.ndarray | None = None
-    xs: np.ndarray | None = None
+    # Set by ``layout_cached_words`` instead of ``words``: the blocks to draw (patch index, block), computed on
+    # demand for the rare strips that are drawn directly.
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
     # Set by ``layout_cached_words``: ids of the words to draw (``WordCache``) and the patch the first starts at.
     word_ids: np.ndarray | None = None
@@ -132,21 +130,27 @@ def layout_words(
     return out
 
 
-def layout_code_points(
-    words: list[str],
-    rtl: bool,
-    start: int,
-    max_length: int,
-    max_seq_length: int,
-    pixels_per_patch: int,
-    glyphs: GlyphCache,
-) -> SentenceLayout:
-    """``layout_words`` for the published bigrams (legacy quirks included), vectorised over code points.
+@dataclass(frozen=True, slots=True)
+class CodePointLayout:
+    """Words laid out side by side from pixel 0 as the published bigrams renderer places them (no truncation)."""
 
-    Same blocks as ``code_point_bigrams``: a word's code points in pairs (RTL: the word reversed, the odd one
-    first), each code point its own run placed at the sum of the widths before it in its block, each block
-    advancing ``ceil(width / P)`` patches. Widths come from the per-code-point ``glyphs`` cache. The result
-    carries the glyph ids and x of every code point drawn.
+    chars: str  # the code points in drawing order (RTL: every word reversed)
+    glyphs: np.ndarray  # int64 [n]: glyph id (``GlyphCache``) of every code point
+    xs: np.ndarray  # int64 [n]: pixel x of every code point
+    lengths: np.ndarray  # int64 [words]: code points per word
+    totals: np.ndarray  # int64 [words]: patches every word advances
+    first: np.ndarray  # int64 [blocks]: first code point of every block
+    block_patch: np.ndarray  # int64 [blocks]: patch every block starts at
+
+
+def code_point_layout(
+    words: list[str], rtl: bool, pixels_per_patch: int, glyphs: GlyphCache
+) -> CodePointLayout:
+    """The blocks of ``code_point_bigrams``, vectorised over code points, words side by side from patch 0.
+
+    A word's code points in pairs (RTL: the word reversed, the odd one first), each code point its own run placed
+    at the sum of the widths before it in its block, each block advancing ``ceil(width / P)`` patches. Widths
+    come from the per-code-point ``glyphs`` cache (code points not seen yet are drawn once, all together).
     """
     P = pixels_per_patch
     chars = "".join(w[::-1] for w in words) if rtl else "".join(words)
@@ -164,23 +168,10 @@ def layout_code_points(
     block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
     patches_before = np.concatenate(([0], np.cumsum(block_patches)))  # empty words have no blocks
     totals = patches_before[block_end] - patches_before[block_end - n_blocks]
-    starts = start + np.cumsum(totals) - totals
-    out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
-    n_chars = int(word_end[drawn - 1]) if drawn else 0
-    n_drawn_blocks = int(block_end[drawn - 1]) if drawn else 0
-    block_x = (start + np.cumsum(block_patches) - block_patches) * P
+    block_patch = patches_before[:-1]
     before = np.cumsum(width) - width  # x of every code point: its block's x + the widths before it there
-    xs = before + np.repeat(block_x - before[first], np.diff(first, append=len(ids)))
-    out.glyphs, out.xs = ids[:n_chars], xs[:n_chars]
-    out.blocks = partial(
-        _code_point_blocks,
-        chars,
-        first[:n_drawn_blocks].tolist(),
-        n_chars,
-        (block_x[:n_drawn_blocks] // P).tolist(),
-    )
-    out.word_patch_map = _word_patch_map(words, starts.tolist(), len(out.word_starts), out.truncated, rtl)
-    return out
+    xs = before + np.repeat(block_patch * P - before[first], np.diff(first, append=len(ids)))
+    return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch)
 
 
 def layout_cached_words(
@@ -192,21 +183,18 @@ def layout_cached_words(
     pixels_per_patch: int,
     cache: WordCache,
 ) -> SentenceLayout:
-    """``layout_code_points`` from the word cache: each word's patches are looked up, not recomputed.
+    """``layout_words`` for the published bigrams (legacy quirks included), from the word cache.
 
+    Each word's patches are looked up (words not seen yet are laid out by ``code_point_layout``, all at once).
     The result carries the ids of the words to draw (``word_ids``) and their first patch (``start``); its
-    ``blocks`` (for the rare strips drawn directly) come from ``layout_code_points``.
+    ``blocks`` (for the rare strips drawn directly) come from ``code_point_layout``.
     """
     ids = cache.lookup(words, rtl)
     totals = cache.total[ids]
     starts = start + np.cumsum(totals) - totals
     out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
     out.word_ids, out.start = ids[:drawn], start
-    out.blocks = lambda: (
-        layout_code_points(
-            words, rtl, start, max_length, max_seq_length, pixels_per_patch, cache.glyphs
-        ).placed
-    )
+    out.blocks = partial(_code_point_blocks, words[:drawn], rtl, start, pixels_per_patch, cache.glyphs)
     out.word_patch_map = _word_patch_map(words, starts.tolist(), len(out.word_starts), out.truncated, rtl)
     return out
 
@@ -235,9 +223,14 @@ def _legacy_cut(
     return out, drawn
 
 
-def _code_point_blocks(chars: str, first: list[int], end: int, patches: list[int]) -> list[tuple[int, Block]]:
-    bounds = [*first, end]
-    return [(p, Block(tuple(chars[a:b]))) for p, a, b in zip(patches, bounds, bounds[1:], strict=False)]
+def _code_point_blocks(
+    words: list[str], rtl: bool, start: int, pixels_per_patch: int, glyphs: GlyphCache
+) -> list[tuple[int, Block]]:
+    """(patch index, block) of every block of ``words`` drawn from patch ``start`` on, in drawing order."""
+    lay = code_point_layout(words, rtl, pixels_per_patch, glyphs)
+    bounds = [*lay.first.tolist(), len(lay.chars)]
+    patches = (start + lay.block_patch).tolist()
+    return [(p, Block(tuple(lay.chars[a:b]))) for p, a, b in zip(patches, bounds, bounds[1:], strict=False)]
 
 
 class _WordOrder(Mapping):

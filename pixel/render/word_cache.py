@@ -2,9 +2,14 @@
 
 A ``bigrams`` word starts on a patch boundary and its code points sit at integer x, so its pixels inside its own
 patches are the same wherever it lands, unless another word's ink reaches in. A word is laid out once
-(``layout_code_points``), its glyphs composited exactly by ``GlyphCache`` (8-bit OVER in drawing order) and its
+(``code_point_layout``), its glyphs composited exactly by ``GlyphCache`` (8-bit OVER in drawing order) and its
 own patches stored as tiles, already in the strip's memory layout (rows, then columns) and inverted (white
 background). A strip is then one gather of the tiles of its words.
+
+Tiles pay off only when text repeats. A word is therefore first only measured (patches advanced, glyphs and
+their x); a strip holding a word met for the first time is composited from the glyphs of all its words, as new
+text always is. Once a strip holds only words met before (text repeats), every measured word is tiled, all at
+once. Memory is charged for tiles a measured word will have, so the budget holds either way.
 
 Ink outside a word's own patches (overhang: a glyph reaching left of the word or past its last patch, or a word
 that advances by zero patches) is not rare: about one word per English strip, three per Hindi strip (a headline
@@ -16,8 +21,8 @@ ways:
 - otherwise (three words, or two glyphs of the later word): recomputed from the glyphs of every word whose ink
   reaches the column, in drawing order.
 So the strip equals drawing every code point in order with cairo, by construction. The memory budget counts the
-tiles (a word's edge columns and glyph ids are a small fraction of them); glyph and word caches are emptied
-together between strips.
+tiles (a word's edge columns are a small fraction of them) and the glyphs of every measured word; glyph and word
+caches are emptied together between strips.
 """
 
 from __future__ import annotations
@@ -26,19 +31,11 @@ from bisect import bisect_right
 
 import numpy as np
 
-from pixel.render.glyph_cache import GlyphCache
+from pixel.render.glyph_cache import OVER_TABLE, GlyphCache
 
 _NO_LIMIT = 1 << 62
 
 
-def _over_table() -> np.ndarray:
-    """``uint8 [256, 256]``: cairo's 8-bit OVER of source coverage s onto destination coverage d, at [s, d]."""
-    s, d = np.meshgrid(np.arange(256, dtype=np.uint32), np.arange(256, dtype=np.uint32), indexing="ij")
-    t = d * (255 - s) + 0x80
-    return (s + (((t >> 8) + t) >> 8)).astype(np.uint8)
-
-
-_OVER = _over_table()
 _FIELDS = (
     "total",
     "base",
@@ -56,8 +53,22 @@ _FIELDS = (
 )
 
 
+def _grown(array: np.ndarray, used: int, extra: int, cap: int = _NO_LIMIT) -> np.ndarray:
+    """``array`` with room for ``used + extra`` rows (doubled up to ``cap``; the budget is checked between strips)."""
+    if used + extra <= len(array):
+        return array
+    out = np.zeros((max(min(2 * len(array), cap), used + extra), *array.shape[1:]), array.dtype)
+    out[:used] = array[:used]
+    return out
+
+
 class WordCache:
-    """Per (word, RTL flag): patches advanced, tiles, ink extent, missing glyphs, and its glyphs for overhang."""
+    """Per (word, RTL flag): patches advanced, tiles, ink extent, missing glyphs, and its glyphs for overhang.
+
+    A word is added in two steps. Measuring (when a strip first holds it) lays it out: patches advanced, glyph
+    ids and x, missing glyphs. Its tiles, ink extent and overhang columns are built later, for all words measured
+    so far at once (see ``assemble``), so that a stream of new text pays for them in large batches.
+    """
 
     def __init__(self, glyphs: GlyphCache, max_megabytes: float = 64.0) -> None:
         self.glyphs, self.P = glyphs, glyphs.P
@@ -69,6 +80,8 @@ class WordCache:
     def clear(self) -> None:
         self._tables: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._count = 0
+        self._tiled = 0  # words [0, _tiled) have tiles; [_tiled, _count) are measured only
+        self._strip_first = 0  # first word measured during the current strip
         capacity = 1024
         self.total = np.zeros(capacity, np.int64)  # patches the word advances
         self.base = np.zeros(capacity, np.int64)  # its first tile in the store
@@ -92,36 +105,77 @@ class WordCache:
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
+        self._glyphs_tiled = 0  # glyphs of the tiled words
         self.tiles = np.zeros((1024, self.P, self.P), np.uint8)  # (tile, row, column), inverted coverage
         self._tiles_used = 0
+        self._patches = 0  # patches of every measured word: the tiles it has or will have
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def _charged(self) -> int:
+        """Memory held, in tiles: every measured word is charged for the tiles it will have, plus its glyphs."""
+        return self._patches + self._glyphs_used * 16 // (self.P * self.P)
+
     def begin(self) -> None:
         """Call before each strip; the word cache holds glyph ids, so both caches are emptied together."""
-        if self._tiles_used > self.max_tiles or self.glyphs.over_budget:
+        if self._charged > self.max_tiles or self.glyphs.over_budget:
             self.glyphs.clear()
             self.clear()
+        self._strip_first = self._count
 
     def lookup(self, words: list[str], rtl: bool) -> np.ndarray:
-        """Word ids ``int64 [n]``, laying out, compositing and storing the words not seen yet (all at once)."""
+        """Word ids ``int64 [n]``, measuring the words not seen yet (all at once)."""
         table = self._tables[rtl]
         ids = np.fromiter(map(table.get, words, [-1] * len(words)), np.int64, len(words))
         if len(ids) and ids.min() < 0:
-            self._add(list(dict.fromkeys(w for w, i in zip(words, ids.tolist(), strict=True) if i < 0)), rtl)
+            self._measure(
+                list(dict.fromkeys(w for w, i in zip(words, ids.tolist(), strict=True) if i < 0)), rtl
+            )
             ids = np.fromiter(map(table.get, words), np.int64, len(words))
         return ids
 
-    def _add(self, words: list[str], rtl: bool) -> None:
-        from pixel.render.layout import layout_code_points  # layout imports this module's users
+    def _measure(self, words: list[str], rtl: bool) -> None:
+        """Lay new words out (patches advanced, glyphs and their x, missing glyphs); tiles come later."""
+        from pixel.render.layout import code_point_layout  # layout imports this module's users
 
         P, g, n_words = self.P, self.glyphs, len(words)
-        lay = layout_code_points(words, rtl, 0, _NO_LIMIT, _NO_LIMIT, P, g)  # words side by side, no cut
-        starts = np.array([*lay.word_starts, lay.end], np.int64)  # patches
-        total = np.diff(starts)
-        lengths = np.fromiter(map(len, words), np.int64, n_words)
-        ids, xs = lay.glyphs, lay.xs
+        lay = code_point_layout(words, rtl, P, g)  # words side by side from patch 0
+        ids, lengths = lay.glyphs, lay.lengths
+        first = self._count
+        self._reserve(n_words, len(ids))
+        rows = slice(first, first + n_words)
+        self.total[rows] = lay.totals
+        self._patches += int(lay.totals.sum())
+        if np.count_nonzero(g.unknown[ids]):
+            self.unknown[rows] = np.bincount(np.repeat(np.arange(n_words), lengths), g.unknown[ids], n_words)
+        else:
+            self.unknown[rows] = 0
+        if np.count_nonzero(g.direct[ids]):
+            self.direct[rows] = (
+                np.bincount(np.repeat(np.arange(n_words), lengths), g.direct[ids], n_words) > 0
+            )
+        else:
+            self.direct[rows] = False
+        self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
+        self.glyph_count[rows] = lengths
+        used = slice(self._glyphs_used, self._glyphs_used + len(ids))
+        self.glyph_ids[used] = ids
+        self.glyph_x[used] = lay.xs - np.repeat((np.cumsum(lay.totals) - lay.totals) * P, lengths)
+        self._glyphs_used += len(ids)
+        self._count += n_words
+        self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
+
+    def tile(self) -> None:
+        """Build tiles, ink extent and overhang facts of every measured word not tiled yet, all at once."""
+        P, g = self.P, self.glyphs
+        rows = slice(self._tiled, self._count)
+        total, lengths = self.total[rows], self.glyph_count[rows]
+        n_words = len(total)
+        ids = self.glyph_ids[self._glyphs_tiled : self._glyphs_used]
+        starts = np.concatenate(([0], np.cumsum(total)))  # patches, words side by side
+        xs = self.glyph_x[self._glyphs_tiled : self._glyphs_used] + np.repeat(starts[:-1] * P, lengths)
         owner = np.repeat(np.arange(n_words), lengths)  # word of every glyph
         n = g.ink_columns[ids]
         lo = xs + g.ink_left[ids]
@@ -136,7 +190,6 @@ class WordCache:
         inside = (dest >= starts[:-1][mine] * P) & (dest < starts[1:][mine] * P)
         coverage = np.zeros((int(starts[-1]) * P, P), np.uint8)  # (columns, rows)
         g.composite(coverage, dest[inside], src[inside])
-        tiles = np.invert(coverage.reshape(-1, P, P).transpose(0, 2, 1))  # (tile, row, column)
         # Its ink outside them (overhang), composited from its glyphs only, densely per word.
         left, right = starts[:-1] * P, starts[1:] * P
         edge_left = np.maximum(left - ink_lo, 0)
@@ -158,44 +211,26 @@ class WordCache:
         np.maximum.at(
             multi_hi, word, np.minimum(reach[late - 1] - shift[late], lo[glyph] + n[glyph]) - left[word]
         )
-        first = self._count
-        self._reserve(n_words, len(ids), len(tiles), len(edges))
-        rows = slice(first, first + n_words)
-        self.total[rows] = total
+        self.tiles = _grown(self.tiles, self._tiles_used, int(starts[-1]), self.max_tiles)
+        self.edges = _grown(self.edges, self._edges_used, len(edges))
         self.base[rows] = self._tiles_used + starts[:-1]
-        self.ink_lo[rows], self.ink_hi[rows] = ink_lo - starts[:-1] * P, ink_hi - starts[:-1] * P
-        self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words).astype(np.int64)
-        self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
-        self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
-        self.glyph_count[rows] = lengths
-        used = slice(self._glyphs_used, self._glyphs_used + len(ids))
-        self.glyph_ids[used], self.glyph_x[used] = ids, xs - np.repeat(starts[:-1] * P, lengths)
-        self.tiles[self._tiles_used : self._tiles_used + len(tiles)] = tiles
+        self.ink_lo[rows], self.ink_hi[rows] = ink_lo - left, ink_hi - left
+        tiles = self.tiles[self._tiles_used : self._tiles_used + int(starts[-1])]
+        tiles[:] = coverage.reshape(-1, P, P).transpose(0, 2, 1)  # (tile, row, column)
+        np.invert(tiles, out=tiles)
         self.edge_start[rows], self.edge_left[rows] = self._edges_used + edge_first, edge_left
         self.edges[self._edges_used : self._edges_used + len(edges)] = edges
         self._edges_used += len(edges)
         self.multi_lo[rows], self.multi_hi[rows] = multi_lo, multi_hi
         self.spills[rows] = edge_count > 0
-        self._glyphs_used += len(ids)
-        self._tiles_used += len(tiles)
-        self._count += n_words
-        self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
+        self._tiles_used += int(starts[-1])
+        self._tiled, self._glyphs_tiled = self._count, self._glyphs_used
 
-    def _reserve(self, words: int, glyphs: int, tiles: int, edges: int) -> None:
-        def grown(array: np.ndarray, used: int, extra: int, cap: int = _NO_LIMIT) -> np.ndarray:
-            if used + extra <= len(array):
-                return array
-            size = max(min(2 * len(array), cap), used + extra)  # the budget is checked between strips
-            out = np.zeros((size, *array.shape[1:]), array.dtype)
-            out[:used] = array[:used]
-            return out
-
+    def _reserve(self, words: int, glyphs: int) -> None:
         for name in _FIELDS:
-            setattr(self, name, grown(getattr(self, name), self._count, words))
-        self.glyph_ids = grown(self.glyph_ids, self._glyphs_used, glyphs)
-        self.glyph_x = grown(self.glyph_x, self._glyphs_used, glyphs)
-        self.tiles = grown(self.tiles, self._tiles_used, tiles, self.max_tiles)
-        self.edges = grown(self.edges, self._edges_used, edges)
+            setattr(self, name, _grown(getattr(self, name), self._count, words))
+        self.glyph_ids = _grown(self.glyph_ids, self._glyphs_used, glyphs)
+        self.glyph_x = _grown(self.glyph_x, self._glyphs_used, glyphs)
 
     def assemble(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray | None:
         """Gray pixels ``uint8 [P, num_patches * P]`` of word ids drawn from patch ``start`` on, per piece.
@@ -203,13 +238,20 @@ class WordCache:
         ``pieces``: (start patch, word ids ``int64 [n]``) in drawing order. None if a word must be drawn by cairo.
         """
         P = self.P
+        newest = -1
+        for _, wids in pieces:
+            if np.count_nonzero(self.direct[wids]):
+                return None
+            newest = max(newest, int(wids.max()) if len(wids) else -1)
+        if newest >= self._tiled:  # some word is measured only
+            if newest >= self._strip_first:
+                return self._from_glyphs(pieces, num_patches)  # new text: drawn from glyphs, tiled later
+            self.tile()  # only words met before: text repeats, so tile every measured word now
         strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
         rows = strip.view(self._row).reshape(P, num_patches)
         store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)
         spill = False
         for start, wids in pieces:
-            if np.count_nonzero(self.direct[wids]):
-                return None
             total = self.total[wids]
             first = np.cumsum(total) - total
             count = min(int(first[-1] + total[-1]) if len(wids) else 0, num_patches - start)
@@ -229,6 +271,18 @@ class WordCache:
             if not self._overhang_pairs(flat, wids, left, right, lo, hi, out):
                 self._overhang(flat, wids, left, right, lo, hi)
         return flat
+
+    def _from_glyphs(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray:
+        """``assemble`` composited from the glyphs of every word in drawing order (no tiles needed)."""
+        P = self.P
+        wids = np.concatenate([w for _, w in pieces])
+        left = np.concatenate([start + np.cumsum(self.total[w]) - self.total[w] for start, w in pieces]) * P
+        count = self.glyph_count[wids]
+        first = np.cumsum(count) - count
+        index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
+        xs = self.glyph_x[index] + np.repeat(left, count)
+        columns = self.glyphs.compose(self.glyph_ids[index], xs, num_patches * P)  # (width, P) coverage
+        return np.invert(columns.T)
 
     def _overhang_pairs(self, strip, wids, left, right, lo, hi, out: list[int]) -> bool:
         """Overhang where each column is inked by at most two words, the later with one glyph there.
@@ -281,7 +335,7 @@ class WordCache:
             (np.invert(strip[:, columns].T), self.edges[edge_rows], np.zeros((1, P), np.uint8))
         )  # (n + len(edge_rows) + 1, P) coverage
         # -1: the blank row (OVER onto blank is a copy)
-        strip[:, columns] = np.invert(_OVER[stack[over], stack[under]]).T
+        strip[:, columns] = np.invert(OVER_TABLE[stack[over], stack[under]]).T
         return True
 
     def _overhang(self, strip, wids, left, right, lo, hi) -> None:

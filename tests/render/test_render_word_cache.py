@@ -37,6 +37,7 @@ def test_overhang_columns_are_recomputed_from_glyphs(make_renderer):
     text = ["Wa", "\u0816", "\u0816\u0816", "Jé", "ff", "ї", "J", "\u0b3f", "a"]
     cached, direct = make_renderer(), make_renderer(use_cache=False)
     ids = cached.words.lookup(text, False)
+    cached.words.tile()
     assert cached.words.total[ids[1]] == 0 and cached.words.ink_hi[ids[1]] > cached.words.ink_lo[ids[1]]
     assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
 
@@ -56,7 +57,9 @@ def test_repeated_words_are_stored_once(make_renderer):
 def test_stored_word_facts_bound_its_glyphs(make_renderer, text, rtl):
     # The pairwise overhang path relies on these: ink extent, and every column two of its glyphs ink.
     cache = make_renderer().words
-    for wid in cache.lookup([w for w in text if w], rtl).tolist():
+    wids = cache.lookup([w for w in text if w], rtl)
+    cache.tile()
+    for wid in wids.tolist():
         start, count = int(cache.glyph_start[wid]), int(cache.glyph_count[wid])
         ids, xs = cache.glyph_ids[start : start + count], cache.glyph_x[start : start + count]
         dest, _ = cache.glyphs.entries(ids, xs)
