@@ -53,3 +53,23 @@ def test_glyph_cache_is_bounded_and_rebuilt(make_renderer):
     assert len(cache) == 400
     cache.begin()  # over budget: emptied between strips
     assert len(cache) == 0
+
+
+def test_code_points_drawn_together_equal_one_canvas_each(make_renderer):
+    # More code points than one scratch canvas holds (64 windows): Han, marks with no advance, overhang, boxes.
+    from pixel.render.glyph_cache import GlyphCache
+
+    backend = make_renderer().backend
+    text = CHARS + "JjїλѸ\u0b3f\u0b41\u0816\U0010fffd" + "".join(chr(c) for c in range(0x4E00, 0x4E00 + 120))
+    code_points = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    together, alone = GlyphCache(backend, 16), GlyphCache(backend, 16)
+    a = together.lookup(code_points)
+    b = np.array([alone.lookup(code_points[i : i + 1])[0] for i in range(len(code_points))])
+    assert len(together) == len(set(text)) > 64
+    for name in ("width", "unknown", "direct", "ink_left", "ink_columns"):
+        assert np.array_equal(getattr(together, name)[a], getattr(alone, name)[b]), name
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
+        n = int(together.ink_columns[i])
+        x, y = int(together.atlas_start[i]), int(alone.atlas_start[j])
+        assert np.array_equal(together.atlas[x : x + n], alone.atlas[y : y + n])
+    assert together.direct[a].any() and together.unknown[a].any()  # the missing glyph is drawn directly

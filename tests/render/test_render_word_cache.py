@@ -19,7 +19,8 @@ def test_word_tiles_equal_direct_drawing(make_renderer, first, second, rtl):
     direct = make_renderer(use_cache=False, max_seq_length=24)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pairs = [(cached(first, rtl=rtl), direct(first, rtl=rtl))]
+        pairs = [(cached(first, rtl=rtl), direct(first, rtl=rtl))]  # new words: drawn from glyphs
+        pairs.append((cached(first, rtl=rtl), pairs[0][1]))  # met again: drawn from tiles
         pairs.append(
             (cached((" ".join(first), " ".join(second))), direct((" ".join(first), " ".join(second))))
         )
@@ -68,3 +69,50 @@ def test_stored_word_facts_bound_its_glyphs(make_renderer, text, rtl):
         columns, hits = np.unique(dest, return_counts=True)
         for column in columns[hits > 1].tolist():
             assert cache.multi_lo[wid] <= column < cache.multi_hi[wid]
+
+
+def _stream(seed: int, n: int) -> list[str]:
+    """Strips of long unseen words (Han runs, as zh text), overhang-prone words, and repeats of earlier strips."""
+    rng = np.random.default_rng(seed)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 300)]
+    texts = []
+    for i in range(n):
+        if i >= 2 and i % 3 == 0:
+            texts.append(texts[int(rng.integers(0, i))])  # text repeats
+            continue
+        words = ["".join(rng.choice(han, int(rng.integers(8, 40)))) for _ in range(int(rng.integers(1, 4)))]
+        words += ["".join(rng.choice(list(OVERHANG), int(rng.integers(1, 6)))) for _ in range(12)]
+        texts.append(" ".join(rng.permutation(words)))
+    return texts
+
+
+def test_new_text_from_glyphs_then_tiles_when_it_repeats(make_renderer):
+    from pixel.render import PangoCairoTextRenderer
+
+    cached = PangoCairoTextRenderer(max_seq_length=96)
+    direct = make_renderer(use_cache=False, max_seq_length=96)
+    text = _stream(0, 1)[0]
+    first = cached(text)
+    assert cached.words._tiles_used == 0 and len(cached.words) > 0  # measured only, composited from glyphs
+    again = cached(text)
+    assert cached.words._tiles_used > 0  # met again: every measured word tiled
+    expected = direct(text).pixel_values
+    assert np.array_equal(first.pixel_values, expected) and np.array_equal(again.pixel_values, expected)
+    # A strip mixing tiled words and a new one is composited from glyphs again.
+    mixed = text + " " + "\u4e00\u4e8c\u0b3fJ"
+    assert np.array_equal(cached(mixed).pixel_values, direct(mixed).pixel_values)
+
+
+def test_stream_with_repeats_and_eviction_stays_exact(make_renderer):
+    from pixel.render import PangoCairoTextRenderer
+
+    small = PangoCairoTextRenderer(cache_megabytes=0.25, max_seq_length=200)  # 1024 tiles: emptied mid-run
+    direct = make_renderer(use_cache=False, max_seq_length=200)
+    sizes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for text in _stream(1, 40):
+            assert np.array_equal(small(text).pixel_values, direct(text).pixel_values)
+            assert small.words._tiles_used <= small.words.max_tiles + 200  # the budget plus one strip
+            sizes.append(len(small.words))
+    assert any(b < a for a, b in zip(sizes, sizes[1:], strict=False))  # emptied at least once
