@@ -136,26 +136,12 @@ class GlyphCache:
 
     def compose(self, glyphs: np.ndarray, xs: np.ndarray, width: int) -> np.ndarray:
         """A8 coverage ``uint8 [width, P]`` (column-major) of ``glyphs`` drawn in order at pixel offsets ``xs``."""
-        n = self.ink_columns[glyphs]
-        left = xs + self.ink_left[glyphs]  # first inked strip column of every glyph
-        right = left + n
-        strip = np.zeros(width, self._column)
-        if not len(glyphs):
-            return strip.view(np.uint8).reshape(width, self.P)
-        # A glyph shares ink columns with an earlier glyph iff it starts left of the earlier ones' furthest right
-        # edge, and with a later one iff it ends right of the later ones' leftmost left edge.
-        reach = np.maximum.accumulate(right)
-        low = np.minimum.accumulate(left[::-1])[::-1]
-        shared = np.zeros(len(glyphs), bool)
-        shared[1:] = left[1:] < reach[:-1]
-        shared[:-1] |= right[:-1] > low[1:]
-        shared &= n > 0
-        dest, src = self._entries(glyphs[~shared], left[~shared], n[~shared], width)
-        atlas = self.atlas.view(self._column).reshape(-1)
-        strip[dest] = atlas[src]  # columns inked by one glyph only: OVER onto blank is a copy
-        columns = strip.view(np.uint8).reshape(width, self.P)
-        if shared.any():
-            self._composite(columns, *self._entries(glyphs[shared], left[shared], n[shared], width))
+        columns = np.zeros((width, self.P), np.uint8)
+        dest, src = self.entries(glyphs, xs)
+        if len(dest) and (dest.min() < 0 or dest.max() >= width):
+            visible = (dest >= 0) & (dest < width)
+            dest, src = dest[visible], src[visible]
+        self.composite(columns, dest, src)
         return columns
 
     def entries(self, glyphs: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,20 +167,6 @@ class GlyphCache:
         columns.view(self._column).reshape(-1)[dest[single]] = atlas[src[single]]
         if np.count_nonzero(multi):
             self._composite(columns, dest[multi], src[multi])
-
-    def _entries(
-        self, glyphs: np.ndarray, left: np.ndarray, n: np.ndarray, width: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(strip column, atlas column) of every inked column of ``glyphs``, in drawing order, clipped."""
-        first = np.cumsum(n) - n
-        total = int(first[-1] + n[-1]) if len(n) else 0
-        start = self.atlas_start[glyphs]
-        src = np.arange(total) + np.repeat(start - first, n)
-        dest = src + np.repeat(left - start, n)
-        if total and (dest[0] < 0 or dest.min() < 0 or dest.max() >= width):
-            visible = (dest >= 0) & (dest < width)
-            dest, src = dest[visible], src[visible]
-        return dest, src
 
     def _composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray) -> None:
         """8-bit OVER of atlas columns ``src`` onto ``columns[dest]`` in the given order (blank beforehand)."""

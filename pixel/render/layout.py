@@ -170,7 +170,9 @@ def code_point_layout(
     totals = patches_before[block_end] - patches_before[block_end - n_blocks]
     block_patch = patches_before[:-1]
     before = np.cumsum(width) - width  # x of every code point: its block's x + the widths before it there
-    xs = before + np.repeat(block_patch * P - before[first], np.diff(first, append=len(ids)))
+    sizes = np.empty_like(first)  # code points per block
+    sizes[:-1], sizes[-1:] = first[1:] - first[:-1], len(ids) - first[-1:]
+    xs = before + np.repeat(block_patch * P - before[first], sizes)
     return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch)
 
 

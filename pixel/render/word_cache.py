@@ -282,7 +282,8 @@ class WordCache:
         index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
         xs = self.glyph_x[index] + np.repeat(left, count)
         columns = self.glyphs.compose(self.glyph_ids[index], xs, num_patches * P)  # (width, P) coverage
-        return np.invert(columns.T)
+        np.invert(columns, out=columns)
+        return np.ascontiguousarray(columns.T)  # (P, width) gray, C order as the tile path returns
 
     def _overhang_pairs(self, strip, wids, left, right, lo, hi, out: list[int]) -> bool:
         """Overhang where each column is inked by at most two words, the later with one glyph there.
