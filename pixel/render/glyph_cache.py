@@ -160,32 +160,31 @@ class GlyphCache:
         """
         if not len(dest):
             return
-        multi = np.bincount(dest, minlength=len(columns))[dest] > 1
-        single = ~multi
-        # Whole columns moved as single items (see ``_column``), not as rows of bytes.
+        inked = np.bincount(dest, minlength=len(columns))  # glyphs inking every column
+        # Whole columns moved as single items (see ``_column``), not as rows of bytes. Columns inked more than
+        # once get some one of their glyphs here and are rewritten below.
         atlas = self.atlas.view(self._column).reshape(-1)
-        columns.view(self._column).reshape(-1)[dest[single]] = atlas[src[single]]
-        if np.count_nonzero(multi):
-            self._composite(columns, dest[multi], src[multi])
+        columns.view(self._column).reshape(-1)[dest] = atlas[src]
+        depth = int(inked.max())
+        if depth > 1:
+            multi = inked[dest] > 1
+            self._composite(columns, dest[multi], src[multi], depth)
 
-    def _composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray) -> None:
-        """8-bit OVER of atlas columns ``src`` onto ``columns[dest]`` in the given order (blank beforehand)."""
+    def _composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray, depth: int) -> None:
+        """8-bit OVER of atlas columns ``src`` onto blank ``columns[dest]`` in the given order.
+
+        Every column in ``dest`` is inked at least twice, at most ``depth`` times.
+        """
         order = np.argsort(dest, kind="stable")  # grouped by column, drawing order kept inside a column
         dest, src = dest[order], src[order]
-        same = dest[1:] == dest[:-1]  # entry i + 1 draws over entry i
-        if len(same) > 1 and (same[1:] & same[:-1]).any():  # some column is inked three times or more
-            starts = np.flatnonzero(np.concatenate(([True], ~same)))
-            rank = np.arange(len(dest)) - np.repeat(starts, np.diff(np.append(starts, len(dest))))
-            for k in range(int(rank.max()) + 1):
-                self._over(columns, dest[rank == k], src[rank == k], blank=k == 0)
+        if depth == 2:  # every column exactly twice: (bottom, top) pairs
+            self._over(columns, dest[0::2], src[0::2], blank=True)
+            self._over(columns, dest[1::2], src[1::2])
             return
-        under = np.flatnonzero(same)
-        alone = np.ones(len(dest), bool)
-        alone[under + 1] = False
-        # Whole columns moved as single items (see ``_column``): the bottom glyph of every column is a copy.
-        atlas = self.atlas.view(self._column).reshape(-1)
-        columns.view(self._column).reshape(-1)[dest[alone]] = atlas[src[alone]]
-        self._over(columns, dest[under + 1], src[under + 1])
+        starts = np.flatnonzero(np.concatenate(([True], dest[1:] != dest[:-1])))
+        rank = np.arange(len(dest)) - np.repeat(starts, np.diff(np.append(starts, len(dest))))
+        for k in range(depth):
+            self._over(columns, dest[rank == k], src[rank == k], blank=k == 0)
 
     def _over(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray, blank: bool = False) -> None:
         """``columns[dest] = OVER(atlas[src], columns[dest])`` (distinct ``dest``), cairo's 8-bit arithmetic."""

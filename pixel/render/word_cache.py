@@ -148,16 +148,10 @@ class WordCache:
         rows = slice(first, first + n_words)
         self.total[rows] = lay.totals
         self._patches += int(lay.totals.sum())
-        if np.count_nonzero(g.unknown[ids]):
-            self.unknown[rows] = np.bincount(np.repeat(np.arange(n_words), lengths), g.unknown[ids], n_words)
-        else:
-            self.unknown[rows] = 0
-        if np.count_nonzero(g.direct[ids]):
-            self.direct[rows] = (
-                np.bincount(np.repeat(np.arange(n_words), lengths), g.direct[ids], n_words) > 0
-            )
-        else:
-            self.direct[rows] = False
+        if np.count_nonzero(g.unknown[ids]) or np.count_nonzero(g.direct[ids]):  # rare; new rows are 0 else
+            owner = np.repeat(np.arange(n_words), lengths)
+            self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words)
+            self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
         self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
         self.glyph_count[rows] = lengths
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))
@@ -227,8 +221,10 @@ class WordCache:
         self._tiled, self._glyphs_tiled = self._count, self._glyphs_used
 
     def _reserve(self, words: int, glyphs: int) -> None:
-        for name in _FIELDS:
-            setattr(self, name, _grown(getattr(self, name), self._count, words))
+        """Room for more words and glyphs; rows past the used ones are always zero (arrays only grow or reset)."""
+        if self._count + words > len(self.total):
+            for name in _FIELDS:
+                setattr(self, name, _grown(getattr(self, name), self._count, words))
         self.glyph_ids = _grown(self.glyph_ids, self._glyphs_used, glyphs)
         self.glyph_x = _grown(self.glyph_x, self._glyphs_used, glyphs)
 
