@@ -105,6 +105,17 @@ def build_cases(strategy: str, per_lang: int, ud_sentences: int) -> list[dict]:
     if strategy == "continuous":
         for s in sib_sentences("eng_Latn")[:5] + sib_sentences("hin_Deva")[:3]:
             add("str:pixel_shift=3", "str", s, pixel_shift=3)
+    else:  # word-level truncation (max_length in patches) and the one-word texts the published code measures twice
+        for s in sib_sentences("eng_Latn")[:8] + sib_sentences("zho_Hans")[:4] + sib_sentences("arz_Arab")[:4]:
+            for limit in (3, 7, 12, 20):
+                add("truncate:max_length", "str", s, max_length=limit)
+        for s in sib_sentences("eng_Latn")[8:16] + sib_sentences("arz_Arab")[8:12]:  # limits around the last word
+            for limit in range(6, 20):
+                add("truncate:last-word", "str", " ".join(s.split()[:5]), max_length=limit)
+        for word in ("oatmeal", "Supercalifragilisticexpialidocious", "中文" * 12, "الشوفان"):
+            add("one-word", "str", word)
+            add("one-word", "str", word, max_length=6)
+            add("one-word", "words", [word], max_length=4)
     # Pairs: a question-like sentence and a paragraph long enough to overflow the strip.
     for lang in PAIR_LANGS:
         sentences = sib_sentences(lang)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import accumulate
 
 import numpy as np
 
 from pixel.render.glyph_cache import GlyphCache
 from pixel.render.strategies import Block
 from pixel.render.word_cache import WordCache
+from pixel.render.word_map import word_patch_maps
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class SentenceLayout:
     word_starts: list[int] = field(default_factory=list)  # kept words only
     end: int = 0  # first patch after the last kept word
     truncated: bool = False
-    word_patch_map: dict = field(default_factory=dict)
+    word_patch_map: dict = field(default_factory=dict)  # the published map of the kept words
+    full_word_patch_map: dict = field(default_factory=dict)  # ... and of every word as measured
     # Set by ``layout_cached_words`` instead of ``words``: the blocks to draw (patch index, block), computed on
     # demand for the rare strips that are drawn directly.
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
@@ -87,8 +88,9 @@ def layout_words(
 
     ``start``/``max_length`` are patch indices on the strip; ``plans`` are the measured words. With
     ``legacy`` (the published bigrams renderer):
-    - Quirk "conservative truncation": when the text overflows, walk back to the last word that starts within
-      ``max_length`` and drop that word too; if even the first word does not fit it is kept and clipped.
+    - Quirk "conservative truncation": when the text overflows, walk back from the second-to-last word (the last
+      one is never considered) to the last word that starts within ``max_length`` and drop that word too; if even
+      the first word does not fit it is kept and clipped.
     - Quirk "skip at the last patch": if a non-final kept word ends exactly at patch ``max_seq_length - 1``, the
       remaining kept words are not drawn although the metadata lists them.
     Otherwise the longest prefix of words that leaves room for the EOS patch is kept (a first word that does not
@@ -101,13 +103,14 @@ def layout_words(
         offset += plan.total
     kept, truncated, cut_first = len(words), False, False
     if legacy and offset > max_length:
-        i = last
+        i = last - 1
         while i >= 0 and starts[i] > max_length:
             i -= 1
         kept, truncated = max(i, 1), True
         if i <= 0:
             logger.warning(
-                "the first word alone is longer than %d patches; it is kept and clipped", max_length
+                "text longer than %d patches: truncation keeps only its first word (clipped if too long)",
+                max_length,
             )
     elif not legacy and words and offset >= max_length:
         kept, truncated = sum(1 for s, p in zip(starts, plans, strict=True) if s + p.total < max_length), True
@@ -115,6 +118,7 @@ def layout_words(
             kept, cut_first = 1, True
     out = SentenceLayout(word_starts=starts[:kept], truncated=truncated)
     out.end = starts[kept - 1] + plans[kept - 1].total if kept else start
+    drawn_end = out.end
     for k in range(kept):
         count = len(plans[k].blocks)
         if cut_first:  # keep the blocks that leave room for the EOS patch
@@ -125,8 +129,11 @@ def layout_words(
             out.end = pos
         out.words.append((starts[k], plans[k], count))
         if legacy and k < kept - 1 and starts[k] + plans[k].total == max_seq_length - 1:
+            drawn_end = out.end = max_seq_length - 1
             break
-    out.word_patch_map = _word_patch_map(words, starts, kept, truncated, rtl)
+    out.full_word_patch_map, out.word_patch_map = word_patch_maps(
+        words, starts, offset, kept, drawn_end, truncated, max_length, rtl, legacy
+    )
     return out
 
 
@@ -197,7 +204,18 @@ def layout_cached_words(
     out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
     out.word_ids, out.start = ids[:drawn], start
     out.blocks = partial(_code_point_blocks, words[:drawn], rtl, start, pixels_per_patch, cache.glyphs)
-    out.word_patch_map = _word_patch_map(words, starts.tolist(), len(out.word_starts), out.truncated, rtl)
+    end = int(starts[-1] + totals[-1]) if len(starts) else start
+    out.full_word_patch_map, out.word_patch_map = word_patch_maps(
+        words,
+        starts.tolist(),
+        end,
+        len(out.word_starts),
+        out.end,
+        out.truncated,
+        max_length,
+        rtl,
+        legacy=True,
+    )
     return out
 
 
@@ -210,18 +228,20 @@ def _legacy_cut(
     """
     kept, truncated = len(starts), False
     if kept and int(starts[-1] + totals[-1]) > max_length:
-        i = int(np.searchsorted(starts, max_length, side="right")) - 1
+        i = min(int(np.searchsorted(starts, max_length, side="right")) - 1, kept - 2)
         kept, truncated = max(i, 1), True
         if i <= 0:
             logger.warning(
-                "the first word alone is longer than %d patches; it is kept and clipped", max_length
+                "text longer than %d patches: truncation keeps only its first word (clipped if too long)",
+                max_length,
             )
     out = SentenceLayout(word_starts=starts[:kept].tolist(), truncated=truncated)
     out.end = int(starts[kept - 1] + totals[kept - 1]) if kept else start
     drawn = kept
     if kept > 1:
         hits = np.flatnonzero(starts[: kept - 1] + totals[: kept - 1] == max_seq_length - 1)
-        drawn = int(hits[0]) + 1 if len(hits) else kept
+        if len(hits):
+            drawn, out.end = int(hits[0]) + 1, max_seq_length - 1
     return out, drawn
 
 
@@ -233,43 +253,3 @@ def _code_point_blocks(
     bounds = [*lay.first.tolist(), len(lay.chars)]
     patches = (start + lay.block_patch).tolist()
     return [(p, Block(tuple(lay.chars[a:b]))) for p, a, b in zip(patches, bounds, bounds[1:], strict=False)]
-
-
-class _WordOrder(Mapping):
-    """``word_order_on_canvas`` of the published ``word_patch_map``, built per entry on access (it is rarely read)."""
-
-    def __init__(self, words: list[str], starts: list[int]) -> None:
-        self._words, self._starts = words, starts
-        self._before = None
-
-    def __len__(self) -> int:
-        return len(self._words)
-
-    def __iter__(self):
-        return iter(range(len(self._words)))
-
-    def __getitem__(self, i: int) -> dict:
-        if not isinstance(i, int) or not 0 <= i < len(self._words):
-            raise KeyError(i)
-        if self._before is None:
-            self._before = list(accumulate((len(w) + 1 for w in self._words), initial=0))
-        word, before, total = self._words[i], self._before[i], self._before[-1]
-        return {
-            "start_patch_index": self._starts[i],
-            "word": word,
-            "word_len": len(word),
-            "sentence_len_ltr": before,
-            "sentence_len_rtl": total - before - len(word) - 1,
-        }
-
-
-def _word_patch_map(words: list[str], starts: list[int], kept: int, truncated: bool, rtl: bool) -> dict:
-    """The published ``word_patch_map``; character lengths count one trailing space per word (QA alignment)."""
-    return {
-        "sum_len_words": sum(map(len, words)) + len(words),
-        "total_number_of_words": len(words),
-        "word_order_on_canvas": _WordOrder(words, starts),
-        "text_is_truncated": truncated,
-        "word_list_truncation_index": kept,
-        "is_rtl": rtl,
-    }

@@ -24,6 +24,7 @@ from pixel.render.pango import PangoBackend
 from pixel.render.persistence import RendererPersistence
 from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
 from pixel.render.word_cache import WordCache
+from pixel.render.word_map import overflow_word_ranges, slice_word_map
 
 # The published renderer's language under a C / C.UTF-8 locale: Pango's default language there is "c".
 DEFAULT_LANGUAGE = "c"
@@ -329,7 +330,11 @@ class PangoCairoTextRenderer(RendererPersistence):
             num_text_patches=eos,
             sep_patches=[sep, eos],
             word_starts=[*a.word_starts, *b.word_starts, b.end],
-            word_patch_map={"text_a": a.word_patch_map, "text_b": b.word_patch_map},
+            word_patch_map={
+                "text_a": a.word_patch_map,
+                "text_b": b.word_patch_map,
+                "full_text_b": b.full_word_patch_map,
+            },
             truncated=a.truncated or b.truncated,
             num_missing_glyphs=missing,
         )
@@ -337,20 +342,22 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _overflow(
         self, words_a: list[str], words_b: list[str], rtl: bool, a_max: int, stride: int, first: Encoding
     ) -> list[Encoding]:
-        """Windows over text_b at word granularity; consecutive windows share about ``stride`` patches."""
-        windows, offset, current = [], 0, first
-        while current.word_patch_map["text_b"]["text_is_truncated"]:
-            b_map = current.word_patch_map["text_b"]
-            kept = b_map["word_list_truncation_index"]
-            starts = [b_map["word_order_on_canvas"][i]["start_patch_index"] for i in range(kept)]
-            end = current.sep_patches[-1]
-            overlap = next((i for i, s in enumerate(starts) if s >= end - stride), kept) if stride else kept
-            step = max(1, min(kept, overlap))
-            offset += step
-            current = self._pair_encoding(words_a, words_b[offset:], rtl, a_max)
-            current.word_patch_map["full_text_b"] = words_b
-            current.word_patch_map["text_b_word_offset"] = offset
-            windows.append(current)
+        """QA windows over text_b: word ranges chosen as the published renderer chooses them, each window drawn
+        as a pair of text_a and those words. Each window's map adds ``full_text_b``, ``sliced_word_patch_map_b``
+        (published) and ``text_b_word_offset`` (the index of its first word in text_b's drawn order)."""
+        maps = first.word_patch_map
+        full_b = maps["full_text_b"]
+        a_end = maps["text_a"]["first_patch_after_last_word"]
+        kept_last = maps["text_b"]["word_list_truncation_index"]
+        windows = []
+        for lo, hi in overflow_word_ranges(full_b, a_end, kept_last, stride, self.max_seq_length):
+            sliced = slice_word_map(full_b, lo, hi)
+            words = [entry["word"] for entry in sliced["word_order_on_canvas"].values()]
+            window = self._pair_encoding(words_a, words, rtl, a_max)
+            window.word_patch_map.update(
+                full_text_b=full_b, sliced_word_patch_map_b=sliced, text_b_word_offset=lo
+            )
+            windows.append(window)
         return windows
 
     @staticmethod

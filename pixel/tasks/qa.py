@@ -125,7 +125,7 @@ class QAEncoder:
 
     def _window(self, index: int, offset: int, encoding: Any) -> Window:
         b_map = encoding.word_patch_map["text_b"]
-        kept = b_map["word_list_truncation_index"]
+        kept = b_map["word_list_truncation_index"] + 1  # (the index of the last word kept)
         starts = [b_map["word_order_on_canvas"][i]["start_patch_index"] for i in range(kept)]
         return Window(index, offset, starts, encoding.word_starts[-1], bool(b_map["is_rtl"]))
 
@@ -141,7 +141,8 @@ class QAEncoder:
         example = self.examples[window.example]
         words = _context_words(example)
         drawn = words[::-1] if window.rtl else words
-        encoding = self._render(example, drawn[window.offset :], window.rtl, overflow=False)
+        drawn = drawn[window.offset : window.offset + len(window.starts)]
+        encoding = self._render(example, drawn, window.rtl, overflow=False)
         if self._window(window.example, window.offset, encoding).starts != window.starts:
             # the sub-context can flip the renderer's RTL vote; the answer positions would then be wrong
             logger.warning(

@@ -28,18 +28,28 @@ def test_rtl_str_reverses_word_order_but_word_list_does_not(make_renderer):
 
 
 def test_legacy_truncation_is_word_level_and_conservative(make_renderer):
+    # Values checked against the published renderer run as an oracle (benchmarks/oracle_compare.py).
     r = make_renderer(max_seq_length=12)
     enc = r("My cat loves oatmeal .")  # word starts 0, 2, 4, 7, 12; end 13 > 12
-    # "." is the last word starting within 12 patches; it is dropped as well ("one more word").
-    assert enc.truncated and enc.word_patch_map["word_list_truncation_index"] == 4
-    # The kept text ends exactly at 12 = the canvas, so the EOS overwrites the last text patch (published quirk).
-    assert enc.word_starts == [0, 2, 4, 7, 12] and enc.num_text_patches == 11
-    assert (enc.pixel_values[:, 11 * 16 :] == 0).all()
-    enc = make_renderer(max_seq_length=11)(
-        "My cat loves oatmeal ."
-    )  # "oatmeal" starts at 7 <= 11: dropped too
+    # The walk back starts at the second-to-last word ("oatmeal", starts at 7 <= 12), then drops one more word
+    # ("one more word"): "My cat loves" is kept although "oatmeal" would fit.
+    assert enc.truncated and enc.word_patch_map["word_list_truncation_index"] == 2
     assert enc.word_starts == [0, 2, 4, 7] and enc.num_text_patches == 7
+    assert enc.word_patch_map["text_is_truncated"] and enc.word_patch_map["first_patch_after_last_word"] == 7
     assert (enc.pixel_values[:, 8 * 16 :] == 255).all()
+    assert make_renderer(max_seq_length=11)("My cat loves oatmeal .").word_starts == [0, 2, 4, 7]
+    # With 13 patches everything fits, but "oatmeal" ends at patch 12 = L - 1: "." is listed, not drawn.
+    enc = make_renderer(max_seq_length=13)("My cat loves oatmeal .")
+    assert enc.word_starts == [0, 2, 4, 7, 12, 12] and not enc.truncated and enc.num_text_patches == 12
+
+
+def test_legacy_skip_at_the_last_patch_ends_the_drawing_there(make_renderer):
+    # Quirk (published): a non-final kept word ending exactly at patch L - 1 stops the drawing; the next kept
+    # word is listed but not drawn, and the EOS takes the last patch. ("ab" takes one patch.)
+    enc = make_renderer(max_seq_length=6)("ab ab ab ab ab ab")
+    assert enc.word_starts == [0, 1, 2, 3, 4, 5, 5] and enc.num_text_patches == 5 and not enc.truncated
+    assert enc.word_patch_map["first_patch_after_last_word"] == 5
+    assert (enc.pixel_values[:, 5 * 16 :] == 0).all() and (enc.pixel_values[:, 4 * 16 : 5 * 16] < 255).any()
 
 
 def test_legacy_first_word_longer_than_canvas_is_kept_and_clipped(make_renderer):
