@@ -50,6 +50,7 @@ _FIELDS = (
     "multi_lo",
     "multi_hi",
     "spills",
+    "tiled",
 )
 
 
@@ -80,7 +81,6 @@ class WordCache:
     def clear(self) -> None:
         self._tables: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._count = 0
-        self._tiled = 0  # words [0, _tiled) have tiles; [_tiled, _count) are measured only
         self._strip_first = 0  # first word measured during the current strip
         capacity = 1024
         self.total = np.zeros(capacity, np.int64)  # patches the word advances
@@ -102,10 +102,10 @@ class WordCache:
         self.multi_lo = np.zeros(capacity, np.int64)
         self.multi_hi = np.zeros(capacity, np.int64)
         self.spills = np.zeros(capacity, bool)  # ink outside its own patches
+        self.tiled = np.zeros(capacity, bool)  # tiles and the facts above built (else only measured)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
-        self._glyphs_tiled = 0  # glyphs of the tiled words
         self.tiles = np.zeros((1024, self.P, self.P), np.uint8)  # (tile, row, column), inverted coverage
         self._tiles_used = 0
         self._patches = 0  # patches of every measured word: the tiles it has or will have
@@ -130,10 +130,10 @@ class WordCache:
         table = self._tables[rtl]
         ids = np.fromiter(map(table.get, words, [-1] * len(words)), np.int64, len(words))
         if len(ids) and ids.min() < 0:
-            self._measure(
-                list(dict.fromkeys(w for w, i in zip(words, ids.tolist(), strict=True) if i < 0)), rtl
-            )
-            ids = np.fromiter(map(table.get, words), np.int64, len(words))
+            missing = np.flatnonzero(ids < 0)
+            new = [words[i] for i in missing.tolist()]
+            self._measure(list(dict.fromkeys(new)), rtl)
+            ids[missing] = np.fromiter(map(table.__getitem__, new), np.int64, len(new))
         return ids
 
     def _measure(self, words: list[str], rtl: bool) -> None:
@@ -161,15 +161,21 @@ class WordCache:
         self._count += n_words
         self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
 
-    def tile(self) -> None:
-        """Build tiles, ink extent and overhang facts of every measured word not tiled yet, all at once."""
+    def tile(self, wids: np.ndarray | None = None) -> None:
+        """Build tiles, ink extent and overhang facts of measured words ``wids`` (default: all), all at once."""
         P, g = self.P, self.glyphs
-        rows = slice(self._tiled, self._count)
-        total, lengths = self.total[rows], self.glyph_count[rows]
-        n_words = len(total)
-        ids = self.glyph_ids[self._glyphs_tiled : self._glyphs_used]
+        todo = (
+            np.flatnonzero(~self.tiled[: self._count]) if wids is None else np.unique(wids[~self.tiled[wids]])
+        )
+        if not len(todo):
+            return
+        total, lengths = self.total[todo], self.glyph_count[todo]
+        n_words = len(todo)
+        first = np.cumsum(lengths) - lengths
+        index = np.arange(int(lengths.sum())) + np.repeat(self.glyph_start[todo] - first, lengths)
+        ids = self.glyph_ids[index]
         starts = np.concatenate(([0], np.cumsum(total)))  # patches, words side by side
-        xs = self.glyph_x[self._glyphs_tiled : self._glyphs_used] + np.repeat(starts[:-1] * P, lengths)
+        xs = self.glyph_x[index] + np.repeat(starts[:-1] * P, lengths)
         owner = np.repeat(np.arange(n_words), lengths)  # word of every glyph
         n = g.ink_columns[ids]
         lo = xs + g.ink_left[ids]
@@ -207,18 +213,18 @@ class WordCache:
         )
         self.tiles = _grown(self.tiles, self._tiles_used, int(starts[-1]), self.max_tiles)
         self.edges = _grown(self.edges, self._edges_used, len(edges))
-        self.base[rows] = self._tiles_used + starts[:-1]
-        self.ink_lo[rows], self.ink_hi[rows] = ink_lo - left, ink_hi - left
+        self.base[todo] = self._tiles_used + starts[:-1]
+        self.ink_lo[todo], self.ink_hi[todo] = ink_lo - left, ink_hi - left
         tiles = self.tiles[self._tiles_used : self._tiles_used + int(starts[-1])]
         tiles[:] = coverage.reshape(-1, P, P).transpose(0, 2, 1)  # (tile, row, column)
         np.invert(tiles, out=tiles)
-        self.edge_start[rows], self.edge_left[rows] = self._edges_used + edge_first, edge_left
+        self.edge_start[todo], self.edge_left[todo] = self._edges_used + edge_first, edge_left
         self.edges[self._edges_used : self._edges_used + len(edges)] = edges
         self._edges_used += len(edges)
-        self.multi_lo[rows], self.multi_hi[rows] = multi_lo, multi_hi
-        self.spills[rows] = edge_count > 0
+        self.multi_lo[todo], self.multi_hi[todo] = multi_lo, multi_hi
+        self.spills[todo] = edge_count > 0
         self._tiles_used += int(starts[-1])
-        self._tiled, self._glyphs_tiled = self._count, self._glyphs_used
+        self.tiled[todo] = True
 
     def _reserve(self, words: int, glyphs: int) -> None:
         """Room for more words and glyphs; rows past the used ones are always zero (arrays only grow or reset)."""
@@ -234,15 +240,17 @@ class WordCache:
         ``pieces``: (start patch, word ids ``int64 [n]``) in drawing order. None if a word must be drawn by cairo.
         """
         P = self.P
-        newest = -1
+        untiled = []
         for _, wids in pieces:
             if np.count_nonzero(self.direct[wids]):
                 return None
-            newest = max(newest, int(wids.max()) if len(wids) else -1)
-        if newest >= self._tiled:  # some word is measured only
-            if newest >= self._strip_first:
-                return self._from_glyphs(pieces, num_patches)  # new text: drawn from glyphs, tiled later
-            self.tile()  # only words met before: text repeats, so tile every measured word now
+            if not self.tiled[wids].all():
+                untiled.append(wids[~self.tiled[wids]])
+        if untiled:  # some word is measured only
+            untiled = np.concatenate(untiled)
+            if untiled.max() >= self._strip_first:
+                return self._from_glyphs(pieces, num_patches)  # new text: drawn from glyphs
+            self.tile(untiled)  # only words met before: text repeats, so they are tiled now
         strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
         rows = strip.view(self._row).reshape(P, num_patches)
         store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)

@@ -89,13 +89,18 @@ def _stream(seed: int, n: int) -> list[str]:
 def test_new_text_from_glyphs_then_tiles_when_it_repeats(make_renderer):
     from pixel.render import PangoCairoTextRenderer
 
-    cached = PangoCairoTextRenderer(max_seq_length=96)
-    direct = make_renderer(use_cache=False, max_seq_length=96)
-    text = _stream(0, 1)[0]
+    cached = PangoCairoTextRenderer()
+    direct = make_renderer(use_cache=False)
+    text, other = _stream(0, 2)
     first = cached(text)
+    assert not first.truncated  # every word drawn
     assert cached.words._tiles_used == 0 and len(cached.words) > 0  # measured only, composited from glyphs
+    cached(other)
     again = cached(text)
-    assert cached.words._tiles_used > 0  # met again: every measured word tiled
+    words = cached.words
+    assert words.tiled[words.lookup(text.split(), False)].all()  # met again: its words are tiled
+    alone = [w for w in other.split() if w not in text.split()]
+    assert alone and not words.tiled[words.lookup(alone, False)].any()  # the other strip's are not
     expected = direct(text).pixel_values
     assert np.array_equal(first.pixel_values, expected) and np.array_equal(again.pixel_values, expected)
     # A strip mixing tiled words and a new one is composited from glyphs again.
