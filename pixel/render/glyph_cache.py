@@ -3,16 +3,17 @@
 ``bigrams`` lays out every code point on its own and places it at an integer x (metric hinting makes widths
 integral); its y depends only on that layout's height. cairo rounds glyph positions to whole pixels, so the
 coverage one code point leaves on a blank canvas is the same wherever it is drawn: we draw each code point once
-and keep its inked columns. A strip is then the in-order 8-bit OVER composite of these images at their x offsets,
+(the new code points of a strip side by side on one scratch canvas, each in a window of its own) and keep its
+inked columns. A strip is then the in-order 8-bit OVER composite of these images at their x offsets,
 which is exactly what cairo does when it draws the layouts one after the other onto the strip:
 
     d' = s + mul(d, 255 - s),  mul(a, b) = ((t >> 8) + t) >> 8,  t = a * b + 0x80     (A8 coverage)
 
 Compositing is done per pixel column. Every (glyph, column) pair is an entry; columns that only one glyph inks
 are a plain gather; columns inked by several glyphs are composited in drawing order, one vectorised pass per
-depth (the k-th glyph of every such column in pass k), so the result is exact by construction. Glyphs whose ink
-reaches the edge of the scratch canvas, or that Pango draws as missing-glyph boxes, are flagged: the caller
-then draws that strip directly with cairo.
+depth (the k-th glyph of every such column in pass k; a lookup table of cairo's 8-bit OVER), so the result is
+exact by construction. Glyphs whose ink reaches the edge of their scratch window, or that Pango draws as
+missing-glyph boxes, are flagged: the caller then draws that strip directly with cairo.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ own patches stored as tiles, already in the strip's memory layout (rows, then co
 background). A strip is then one gather of the tiles of its words.
 
 Tiles pay off only when text repeats. A word is therefore first only measured (patches advanced, glyphs and
-their x); a strip holding a word met for the first time is composited from the glyphs of all its words, as new
-text always is. Once a strip holds only words met before (text repeats), every measured word is tiled, all at
-once. Memory is charged for tiles a measured word will have, so the budget holds either way.
+their x); a strip holding a word met for the first time is composited from the glyphs of all its words in drawing
+order (``GlyphCache.compose``, exact by the same argument), as new text always is. Once a strip holds only words
+met before (text repeats), its words are tiled. Memory is charged for the tiles a measured word will have, so the
+budget holds either way.
 
 Ink outside a word's own patches (overhang: a glyph reaching left of the word or past its last patch, or a word
 that advances by zero patches) is not rare: about one word per English strip, three per Hindi strip (a headline
@@ -67,8 +68,8 @@ class WordCache:
     """Per (word, RTL flag): patches advanced, tiles, ink extent, missing glyphs, and its glyphs for overhang.
 
     A word is added in two steps. Measuring (when a strip first holds it) lays it out: patches advanced, glyph
-    ids and x, missing glyphs. Its tiles, ink extent and overhang columns are built later, for all words measured
-    so far at once (see ``assemble``), so that a stream of new text pays for them in large batches.
+    ids and x, missing glyphs. Its tiles, ink extent and overhang columns are built only when a strip made of words
+    met before holds it (see ``assemble``): a stream of new text is composited from glyphs and never pays for tiles.
     """
 
     def __init__(self, glyphs: GlyphCache, max_megabytes: float = 64.0) -> None:
