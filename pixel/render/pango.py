@@ -80,6 +80,7 @@ class PangoBackend:
         self._font_map, self._context = font_map, context
         self._layout = _ffi.gc(_pango.pango_layout_new(context), _pango.g_object_unref)
         _pango.pango_layout_set_font_description(self._layout, self._description)
+        self._text: str | None = None  # what the reusable layout holds
         self._size = _ffi.new("int[2]")
         self._rect = _ffi.new("PangoRectangle *")
         self._sentence_layouts: dict[tuple[bool, bool], object] = {}
@@ -89,8 +90,11 @@ class PangoBackend:
         self.lift = lift
 
     def _set_text(self, text: str) -> None:
+        if text == self._text:  # the layout already holds it (measured, then drawn): no second layout pass
+            return
         # Length -1 like the published renderer: text after an embedded NUL is not drawn.
         _pango.pango_layout_set_text(self._layout, clean_text(text).encode("utf-8"), -1)
+        self._text = text
 
     def extent(self, text: str) -> Extent:
         """Logical pixel width/height of ``text`` laid out on its own (cached)."""
