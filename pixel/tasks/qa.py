@@ -7,6 +7,12 @@ patch of the first word and the last patch of the last word. A window without th
 positions at the CLS slot (index L of the head's logits, where `PIXELForQuestionAnswering` puts CLS). Decoding
 picks the best word span over all windows of an example and returns the context characters it covers; metrics are
 SQuAD's exact match and token F1 (x100).
+
+With the `continuous` renderer (original PIXEL) text is not patch-aligned, so the unit is the patch instead of the
+word, as in the published PIXEL QA: windows are the renderer's own overflow windows, every text_b patch carries the
+context characters its `offset_mapping` gives, the gold positions are the patches holding the answer's first and
+last characters, and decoding returns the characters from the best start patch to the best end patch (right to
+left: the start patch is right of the end patch).
 """
 
 from __future__ import annotations
@@ -77,10 +83,11 @@ class Window:
     """One feature: example `example`, context words `offset .. offset + len(starts) - 1` of the rendered order."""
 
     example: int
-    offset: int
-    starts: list[int]  # first patch of each context word in the window
+    offset: int  # (continuous: the window's index among its example's windows)
+    starts: list[int]  # first patch of each context word in the window (continuous: each text patch)
     end: int  # first patch after the last context word (the EOS patch)
     rtl: bool
+    spans: list[tuple[int, int]] | None = None  # continuous: context characters [lo, hi) of each patch
 
 
 def _context_words(example: QAExample) -> list[str]:
@@ -106,15 +113,33 @@ class QAEncoder:
     max_seq_length: int
     stride: int
     windows: list[Window] = field(default_factory=list)
+    _last: tuple[int, list[Any]] | None = field(default=None, repr=False)  # continuous: one example's windows
 
     def __post_init__(self) -> None:
         check_renderer(self.renderer, self.max_seq_length)
-        if getattr(self.renderer, "rendering_strategy", None) == "continuous":
-            raise ValueError(
-                "QA aligns answers with the renderer's word-level metadata (word_patch_map), which the "
-                "patch-aligned strategies provide (bigrams, words, mono, grapheme_bigrams); the 'continuous' "
-                "strategy only gives a character offset_mapping, and QA with it is not supported yet"
+        self.continuous = getattr(self.renderer, "rendering_strategy", None) == "continuous"
+
+    def _continuous_encodings(self, index: int) -> list[Any]:
+        """The first strip and the overflow windows of example ``index`` (the published PIXEL sliding window)."""
+        if self._last is None or self._last[0] != index:
+            example = self.examples[index]
+            first = self.renderer(
+                (example.question, example.context), stride=self.stride, return_overflowing_patches=True
             )
+            self._last = (index, [first, *(first.overflowing_patches or [])])
+        return self._last[1]
+
+    @staticmethod
+    def _continuous_window(index: int, k: int, encoding: Any) -> Window:
+        sep, eos = encoding.sep_patches[0], encoding.num_text_patches
+        patches = [
+            (p, span)
+            for p, span in enumerate(encoding.offset_mapping[:eos])
+            if p > sep and span[0] >= 0 and span[0] != span[1]
+        ]
+        rtl = any(a > b for _, (a, b) in patches)  # right-to-left spans count down
+        spans = [(min(a, b), max(a, b)) for _, (a, b) in patches]
+        return Window(index, k, [p for p, _ in patches], eos, rtl, spans)
 
     def _render(self, example: QAExample, words: list[str], rtl: bool, overflow: bool) -> Any:
         # RTL pairs are drawn in reversed word order: `words` is the drawn order, the text is the reading order.
@@ -131,6 +156,10 @@ class QAEncoder:
 
     def build_windows(self, progress: bool = True) -> None:
         for index, example in enumerate(tqdm(self.examples, desc="QA windows", disable=not progress)):
+            if self.continuous:
+                for k, encoding in enumerate(self._continuous_encodings(index)):
+                    self.windows.append(self._continuous_window(index, k, encoding))
+                continue
             first = self.renderer((example.question, example.context), stride=self.stride,
                                   return_overflowing_patches=True)  # fmt: skip
             self.windows.append(self._window(index, 0, first))
@@ -139,6 +168,13 @@ class QAEncoder:
 
     def __call__(self, window: Window) -> dict[str, torch.Tensor]:
         example = self.examples[window.example]
+        if self.continuous:
+            encoding = self._continuous_encodings(window.example)[window.offset]
+            features = render_features(encoding, self.max_seq_length)
+            start, end = self.positions(window)
+            features["start_positions"] = torch.tensor(start, dtype=torch.long)
+            features["end_positions"] = torch.tensor(end, dtype=torch.long)
+            return features
         words = _context_words(example)
         drawn = words[::-1] if window.rtl else words
         drawn = drawn[window.offset : window.offset + len(window.starts)]
@@ -157,7 +193,20 @@ class QAEncoder:
     def positions(self, window: Window) -> tuple[int, int]:
         """Gold (start, end) patch of the answer in this window; CLS (= L) when the window lacks it."""
         cls = self.max_seq_length
-        span = _answer_words(self.examples[window.example])
+        example = self.examples[window.example]
+        if window.spans is not None:  # continuous: the patches holding the answer's first and last characters
+            if not example.answers:
+                return cls, cls
+            first = example.answers[0]["answer_start"]
+            last = first + len(example.answers[0]["text"]) - 1
+            holding = [
+                next(
+                    (p for p, (lo, hi) in zip(window.starts, window.spans, strict=True) if lo <= c < hi), None
+                )
+                for c in (first, last)
+            ]
+            return (holding[0], holding[1]) if None not in holding else (cls, cls)
+        span = _answer_words(example)
         if span is None:
             return cls, cls
         n_words = len(_context_words(self.examples[window.example]))
@@ -174,37 +223,52 @@ class QAEncoder:
 def decode_answers(
     dataset: RenderedDataset, start_logits: np.ndarray, end_logits: np.ndarray, max_answer_words: int = 30
 ) -> dict[str, str]:
-    """Best answer text per example id: argmax of start+end logits over word spans of every window."""
+    """Best answer text per example id: argmax of start+end logits over word spans of every window.
+
+    Continuous windows score patch spans instead (at most ``2 * max_answer_words`` patches).
+    """
     encoder: QAEncoder = dataset.encoder  # type: ignore[assignment]
-    best: dict[int, tuple[float, int, int]] = {}
+    best: dict[int, tuple[float, int, int]] = {}  # example -> (score, first char, end char)
     for k, window in enumerate(dataset.examples):
-        bounds = [*window.starts, window.end]
-        starts = start_logits[k][window.starts]  # (W,)
-        ends = end_logits[k][[max(b - 1, s) for b, s in zip(bounds[1:], window.starts, strict=True)]]  # (W,)
-        scores = starts[:, None] + ends[None, :]  # (W, W): first word i, last word j
         n = len(window.starts)
-        valid = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(
-            np.ones((n, n), dtype=bool), k=max_answer_words
-        )
-        if not valid.any():
+        if n == 0:
             continue
+        if window.spans is not None:
+            starts = start_logits[k][window.starts]  # (W,)
+            ends = end_logits[k][window.starts]  # (W,)
+            limit = 2 * max_answer_words
+        else:
+            bounds = [*window.starts, window.end]
+            starts = start_logits[k][window.starts]  # (W,)
+            ends = end_logits[k][
+                [max(b - 1, s) for b, s in zip(bounds[1:], window.starts, strict=True)]
+            ]  # (W,)
+            limit = max_answer_words
+        scores = starts[:, None] + ends[None, :]  # (W, W): first unit i, last unit j
+        forward = np.triu(np.ones((n, n), dtype=bool)) & ~np.triu(np.ones((n, n), dtype=bool), k=limit)
+        valid = (
+            forward.T if window.rtl and window.spans is not None else forward
+        )  # RTL patches: start right of end
         i, j = np.unravel_index(np.where(valid, scores, -np.inf).argmax(), scores.shape)
         score = float(scores[i, j])
-        if window.example not in best or score > best[window.example][0]:
-            words = len(_context_words(encoder.examples[window.example]))
-            first, last = i + window.offset, j + window.offset
+        if window.example in best and score <= best[window.example][0]:
+            continue
+        example = encoder.examples[window.example]
+        if window.spans is not None:
+            lo = min(window.spans[i][0], window.spans[j][0])
+            hi = max(window.spans[i][1], window.spans[j][1])
+        else:
+            words = len(_context_words(example))
+            first, last = int(i) + window.offset, int(j) + window.offset
             if window.rtl:
                 first, last = words - 1 - last, words - 1 - first
-            best[window.example] = (score, int(first), int(last))
-    answers = {}
-    for index, example in enumerate(encoder.examples):
-        if index in best:
             spans = example.word_spans()
-            _, first, last = best[index]
-            answers[example.id] = example.context[spans[first][0] : spans[last][1]]
-        else:
-            answers[example.id] = ""
-    return answers
+            lo, hi = spans[first][0], spans[last][1]
+        best[window.example] = (score, lo, hi)
+    return {
+        example.id: example.context[best[index][1] : best[index][2]] if index in best else ""
+        for index, example in enumerate(encoder.examples)
+    }
 
 
 def _normalize(text: str) -> str:

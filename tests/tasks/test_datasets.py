@@ -170,14 +170,43 @@ def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "pred.json").read_text())["q2"] == "word3 word4"
 
 
-def test_qa_refuses_the_continuous_renderer_with_a_clear_error(tmp_path: Path) -> None:
+def test_qa_with_the_continuous_renderer_aligns_patches_by_offset_mapping(tmp_path: Path) -> None:
     from pixel.render import PangoCairoTextRenderer
 
-    (tmp_path / "dev.json").write_text(
-        json.dumps({"data": [{"paragraphs": [{"context": "a b", "qas": [{"id": "q", "question": "?"}]}]}]})
+    context = (
+        " ".join(f"Sentence {i} is filler." for i in range(30)) + " The capital of France is Paris. The end."
     )
-    task = get_task("qa")
+    qas = [
+        {"id": "late", "question": "Capital?", "answers": [{"text": "Paris", "answer_start": context.index("Paris")}]},
+        {"id": "early", "question": "Which?", "answers": [{"text": "Sentence 2", "answer_start": context.index("Sentence 2")}]},
+    ]  # fmt: skip
+    (tmp_path / "dev.json").write_text(
+        json.dumps({"data": [{"paragraphs": [{"context": context, "qas": qas}]}]})
+    )
+    task = get_task("qa", stride=8)
     examples = task.read(task.find_split(tmp_path, "dev"))
-    continuous = PangoCairoTextRenderer(rendering_strategy="continuous", max_seq_length=L)
-    with pytest.raises(ValueError, match="continuous"):
-        task.dataset(examples, continuous, [], L)
+    renderer = PangoCairoTextRenderer(rendering_strategy="continuous", max_seq_length=L)
+    dataset = task.dataset(examples, renderer, [], L)
+    windows = dataset.examples
+    assert len(windows) > 4 and all(w.spans is not None and not w.rtl for w in windows)
+    starts = np.full((len(dataset), L + 1), -5.0)
+    ends = starts.copy()
+    answered = {}
+    for k, window in enumerate(windows):
+        features = dataset[k]
+        _common(features)
+        s, e = int(features["start_positions"]), int(features["end_positions"])
+        if s != L:
+            answered[window.example] = answered.get(window.example, 0) + 1
+            spans = dict(zip(window.starts, window.spans, strict=True))
+            answer = examples[window.example].answers[0]
+            a = answer["answer_start"]
+            assert spans[s][0] <= a < spans[s][1] and spans[e][0] <= a + len(answer["text"]) - 1 < spans[e][1]
+            starts[k, s], ends[k, e] = 5.0, 5.0
+    assert set(answered) == {0, 1}  # the late answer is found in an overflow window
+    answers = decode_answers(dataset, starts, ends)
+    for (
+        example
+    ) in examples:  # a patch holds a few characters: the decoded span covers the answer and little more
+        gold = example.answers[0]["text"]
+        assert gold in answers[example.id] and len(answers[example.id]) <= len(gold) + 8
