@@ -5,8 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pixel.render import PangoCairoTextRenderer
+
+ALPHABET = "abcdefg XYZ.,?0123 ابتثج אבג मेरीबिल्ली 中文字 \u0301\u200d\n\t\x01"
+texts = st.text(alphabet=ALPHABET, max_size=80)
 
 P = 16
 
@@ -210,3 +215,20 @@ def test_real_sentences_and_word_lists_render(make_renderer, data_dir):
                 assert (
                     enc.word_starts == sorted(enc.word_starts) and enc.word_starts[-1] == enc.num_text_patches
                 )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=texts, b=texts, stride=st.integers(0, 4), rgb=st.booleans())
+def test_random_text_pairs_and_lists_never_crash(make_renderer, a, b, stride, rgb):
+    r = make_renderer("continuous", rgb=rgb, max_seq_length=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pair = r((a, b), return_overflowing_patches=True, stride=stride)
+        words = r(a.split())
+        single = r(b, return_offset_mapping=True)
+    for enc in [pair, *(pair.overflowing_patches or []), words, single]:
+        assert enc.pixel_values.shape[:2] == (16, 24 * P) and 0 <= enc.num_text_patches <= 23
+        eos = enc.num_text_patches
+        assert (enc.pixel_values[:, eos * P : (eos + 1) * P] == 0).all()
+    assert len(pair.offset_mapping) == 24 and len(single.offset_mapping) == 24
+    assert words.word_starts == sorted(words.word_starts)
