@@ -29,12 +29,15 @@ caches are emptied together between strips.
 from __future__ import annotations
 
 from bisect import bisect_right
+from itertools import repeat
 
 import numpy as np
 
 from pixel.render.glyph_cache import OVER_TABLE, GlyphCache
 
 _NO_LIMIT = 1 << 62
+# Bits of ``WordCache.state``, one byte per word, so a strip checks all three with one gather.
+_DIRECT, _UNTILED, _SPILLS = 1, 2, 4
 
 
 _FIELDS = (
@@ -52,6 +55,7 @@ _FIELDS = (
     "multi_hi",
     "spills",
     "tiled",
+    "state",
 )
 
 
@@ -104,6 +108,11 @@ class WordCache:
         self.multi_hi = np.zeros(capacity, np.int64)
         self.spills = np.zeros(capacity, bool)  # ink outside its own patches
         self.tiled = np.zeros(capacity, bool)  # tiles and the facts above built (else only measured)
+        self.state = np.zeros(capacity, np.uint8)  # _DIRECT | _UNTILED | _SPILLS: the three flags above
+        self._facts: dict[
+            int, tuple[int, ...]
+        ] = {}  # overhang facts of tiled words as ints (``_word_facts``)
+        self._blank = np.zeros((1, self.P), np.uint8)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
@@ -129,7 +138,11 @@ class WordCache:
     def lookup(self, words: list[str], rtl: bool) -> np.ndarray:
         """Word ids ``int64 [n]``, measuring the words not seen yet (all at once)."""
         table = self._tables[rtl]
-        ids = np.fromiter(map(table.get, words, [-1] * len(words)), np.int64, len(words))
+        try:  # warm: every word known (one pass, no sentinel check)
+            return np.fromiter(map(table.__getitem__, words), np.int64, len(words))
+        except KeyError:
+            pass
+        ids = np.fromiter(map(table.get, words, repeat(-1)), np.int64, len(words))
         if len(ids) and ids.min() < 0:
             missing = np.flatnonzero(ids < 0)
             new = [words[i] for i in missing.tolist()]
@@ -149,10 +162,12 @@ class WordCache:
         rows = slice(first, first + n_words)
         self.total[rows] = lay.totals
         self._patches += int(lay.totals.sum())
+        self.state[rows] = _UNTILED
         if np.count_nonzero(g.unknown[ids]) or np.count_nonzero(g.direct[ids]):  # rare; new rows are 0 else
             owner = np.repeat(np.arange(n_words), lengths)
             self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words)
             self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
+            self.state[rows] |= self.direct[rows].astype(np.uint8)  # _DIRECT
         self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
         self.glyph_count[rows] = lengths
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))
@@ -226,6 +241,9 @@ class WordCache:
         self.spills[todo] = edge_count > 0
         self._tiles_used += int(starts[-1])
         self.tiled[todo] = True
+        self.state[todo] = (self.state[todo] & _DIRECT) | np.where(edge_count > 0, _SPILLS, 0).astype(
+            np.uint8
+        )
 
     def _reserve(self, words: int, glyphs: int) -> None:
         """Room for more words and glyphs; rows past the used ones are always zero (arrays only grow or reset)."""
@@ -241,39 +259,38 @@ class WordCache:
         ``pieces``: (start patch, word ids ``int64 [n]``) in drawing order. None if a word must be drawn by cairo.
         """
         P = self.P
-        untiled = []
-        for _, wids in pieces:
-            if np.count_nonzero(self.direct[wids]):
-                return None
-            if not self.tiled[wids].all():
-                untiled.append(wids[~self.tiled[wids]])
-        if untiled:  # some word is measured only
-            untiled = np.concatenate(untiled)
+        wids = pieces[0][1] if len(pieces) == 1 else np.concatenate([w for _, w in pieces])
+        state = self.state[wids]
+        flags = int(np.bitwise_or.reduce(state))
+        if flags & _DIRECT:
+            return None
+        if flags & _UNTILED:  # some word is measured only
+            untiled = wids[(state & _UNTILED) > 0]
             if untiled.max() >= self._strip_first:
                 return self._from_glyphs(pieces, num_patches)  # new text: drawn from glyphs
             self.tile(untiled)  # only words met before: text repeats, so they are tiled now
+            state = self.state[wids]
+            flags = int(np.bitwise_or.reduce(state))
         strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
         rows = strip.view(self._row).reshape(P, num_patches)
         store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)
-        spill = False
-        for start, wids in pieces:
-            total = self.total[wids]
-            first = np.cumsum(total) - total
-            count = min(int(first[-1] + total[-1]) if len(wids) else 0, num_patches - start)
+        lefts = []  # first patch of every word, per piece
+        for start, piece in pieces:
+            total = self.total[piece]
+            ends = np.cumsum(total)
+            first = ends - total
+            count = min(int(ends[-1]) if len(piece) else 0, num_patches - start)
             if count > 0:
-                src = np.arange(count) + np.repeat(self.base[wids] - first, total)[:count]
+                src = np.arange(count) + np.repeat(self.base[piece] - first, total)[:count]
                 rows[:, start : start + count] = np.take(store, src, axis=0).T
-            spill = spill or bool(np.count_nonzero(self.spills[wids]))
+            lefts.append(first + start if start else first)
         flat = strip.reshape(P, num_patches * P)
-        if spill:  # some word inks outside its own patches: the columns concerned are fixed exactly
-            wids = np.concatenate([w for _, w in pieces])
-            total = self.total[wids]
-            left = (
-                np.concatenate([start + np.cumsum(self.total[w]) - self.total[w] for start, w in pieces]) * P
-            )
-            right, lo, hi = left + total * P, left + self.ink_lo[wids], left + self.ink_hi[wids]
-            out = np.flatnonzero(self.spills[wids]).tolist()
-            if not self._overhang_pairs(flat, wids, left, right, lo, hi, out):
+        if flags & _SPILLS:  # some word inks outside its own patches: the columns concerned are fixed exactly
+            left = (lefts[0] if len(lefts) == 1 else np.concatenate(lefts)) * P
+            out = np.flatnonzero(state & _SPILLS).tolist()
+            if not self._overhang_pairs(flat, wids, left, out):
+                total = self.total[wids]
+                right, lo, hi = left + total * P, left + self.ink_lo[wids], left + self.ink_hi[wids]
                 self._overhang(flat, wids, left, right, lo, hi)
         return flat
 
@@ -290,55 +307,76 @@ class WordCache:
         np.invert(columns, out=columns)
         return np.ascontiguousarray(columns.T)  # (P, width) gray, C order as the tile path returns
 
-    def _overhang_pairs(self, strip, wids, left, right, lo, hi, out: list[int]) -> bool:
+    def _word_facts(self, wid: int) -> tuple[int, ...]:
+        """A tiled word's (width, ink_lo, ink_hi, its edge column at x = 0, multi_lo, multi_hi) as Python ints."""
+        facts = self._facts.get(wid)
+        if facts is None:
+            facts = self._facts[wid] = (
+                int(self.total[wid]) * self.P,
+                int(self.ink_lo[wid]),
+                int(self.ink_hi[wid]),
+                int(self.edge_start[wid] + self.edge_left[wid]),
+                int(self.multi_lo[wid]),
+                int(self.multi_hi[wid]),
+            )
+        return facts
+
+    def _overhang_pairs(self, strip: np.ndarray, wids: np.ndarray, left: np.ndarray, out: list[int]) -> bool:
         """Overhang where each column is inked by at most two words, the later with one glyph there.
 
-        The column is then the later word's image OVER the earlier word's image (each word alone, from its tile
-        or its edge columns): cairo drew the earlier word's glyphs, then the later word's single glyph on top.
-        Returns False (nothing written) when some column needs the general path.
+        ``left``: every word's first pixel column; ``out``: the (indices of the) words inking outside their
+        patches. The column is then the later word's image OVER the earlier word's image (each word alone, from
+        its tile or its edge columns): cairo drew the earlier word's glyphs, then the later word's single glyph
+        on top. Returns False (nothing written) when some column needs the general path. A handful of columns
+        per strip: plain Python on ints, then one vectorised OVER.
         """
-        P, width = self.P, strip.shape[1]
-        L, R, LO, HI = left.tolist(), right.tolist(), lo.tolist(), hi.tolist()
-        columns = sorted(
-            {
-                c
-                for i in out
-                for span in (
-                    range(max(LO[i], 0), min(L[i], HI[i], width)),
-                    range(max(R[i], LO[i], 0), min(HI[i], width)),
-                )
-                for c in span
-            }
-        )
+        width = strip.shape[1]
+        L = left.tolist()
+        facts = {}  # word index -> (L, R, LO, HI, edge column at x = 0, multi_lo, multi_hi), absolute x
+        columns: set[int] = set()
+        for i in out:
+            span, lo, hi, edge, multi_lo, multi_hi = self._word_facts(int(wids[i]))
+            x = L[i]
+            R, LO, HI = x + span, x + lo, x + hi
+            facts[i] = (x, R, LO, HI, edge, multi_lo, multi_hi)
+            columns.update(range(max(LO, 0), min(x, HI, width)), range(max(R, LO, 0), min(HI, width)))
         if not columns:
             return True
+        columns = sorted(columns)
         n = len(columns)
+        spilled = list(facts.items())  # drawing order (``out`` is sorted)
         edge_rows, under, over = [], [], []  # stack rows: n strip columns, the edge rows, one blank row
         for k, c in enumerate(columns):
             owner = bisect_right(L, c) - 1  # the word whose patches hold column c, if any
-            inkers = {i for i in out if LO[i] <= c < HI[i]}
-            if owner >= 0 and R[owner] > c and LO[owner] <= c < HI[owner]:
-                inkers.add(owner)
+            inkers = {i: f for i, f in spilled if f[2] <= c < f[3]}
+            if owner >= 0 and owner not in inkers:
+                f = facts.get(owner)
+                if f is None:
+                    span, lo, hi, edge, multi_lo, multi_hi = self._word_facts(int(wids[owner]))
+                    x = L[owner]
+                    f = facts[owner] = (x, x + span, x + lo, x + hi, edge, multi_lo, multi_hi)
+                if f[1] > c and f[2] <= c < f[3]:
+                    inkers[owner] = f
             if len(inkers) > 2:
                 return False
             refs = []
             for i in sorted(inkers):  # drawing order
-                if i == owner and R[owner] > c:
+                x, R, _, _, edge, _, _ = inkers[i]
+                if i == owner and R > c:
                     refs.append(k)  # its tile, already in the strip
                     continue
-                w, rel = int(wids[i]), c - L[i]
-                if rel >= 0:  # right of its patches
-                    rel -= R[i] - L[i]
-                edge_rows.append(int(self.edge_start[w] + self.edge_left[w]) + rel)
+                edge_rows.append(edge + (c - x if c < x else c - R))
                 refs.append(n + len(edge_rows) - 1)
             if len(refs) == 2:
-                w, rel = int(wids[max(inkers)]), c - L[max(inkers)]
-                if self.multi_lo[w] <= rel < self.multi_hi[w]:
+                x, _, _, _, _, multi_lo, multi_hi = inkers[max(inkers)]
+                if multi_lo <= c - x < multi_hi:
                     return False  # two glyphs of the later word ink it: the general path
-            under.append(refs[0] if len(refs) == 2 else -1)
+                under.append(refs[0])
+            else:
+                under.append(-1)
             over.append(refs[-1])
         stack = np.concatenate(
-            (np.invert(strip[:, columns].T), self.edges[edge_rows], np.zeros((1, P), np.uint8))
+            (np.invert(strip[:, columns].T), self.edges[edge_rows], self._blank)
         )  # (n + len(edge_rows) + 1, P) coverage
         # -1: the blank row (OVER onto blank is a copy)
         strip[:, columns] = np.invert(OVER_TABLE[stack[over], stack[under]]).T
