@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -199,16 +200,15 @@ def layout_cached_words(
     ``blocks`` (for the rare strips drawn directly) come from ``code_point_layout``.
     """
     ids = cache.lookup(words, rtl)
-    totals = cache.total[ids]
-    starts = start + np.cumsum(totals) - totals
-    out, drawn = _legacy_cut(starts, totals, start, max_length, max_seq_length)
+    ends = np.cumsum(cache.total[ids])
+    bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last
+    out, drawn = _legacy_cut(bounds, max_length, max_seq_length)
     out.word_ids, out.start = ids[:drawn], start
     out.blocks = partial(_code_point_blocks, words[:drawn], rtl, start, pixels_per_patch, cache.glyphs)
-    end = int(starts[-1] + totals[-1]) if len(starts) else start
     out.full_word_patch_map, out.word_patch_map = word_patch_maps(
         words,
-        starts.tolist(),
-        end,
+        bounds[:-1],
+        bounds[-1],
         len(out.word_starts),
         out.end,
         out.truncated,
@@ -219,29 +219,28 @@ def layout_cached_words(
     return out
 
 
-def _legacy_cut(
-    starts: np.ndarray, totals: np.ndarray, start: int, max_length: int, max_seq_length: int
-) -> tuple[SentenceLayout, int]:
-    """The published truncation from word starts and patch counts: the layout (metadata) and the words drawn.
+def _legacy_cut(bounds: list[int], max_length: int, max_seq_length: int) -> tuple[SentenceLayout, int]:
+    """The published truncation from word bounds: the layout (metadata) and the number of words drawn.
 
-    Quirk "conservative truncation" and quirk "skip at the last patch": see ``layout_words``.
+    ``bounds``: the start patch of every word, then the patch after the last (non-decreasing). Quirk
+    "conservative truncation" and quirk "skip at the last patch": see ``layout_words``.
     """
-    kept, truncated = len(starts), False
-    if kept and int(starts[-1] + totals[-1]) > max_length:
-        i = min(int(np.searchsorted(starts, max_length, side="right")) - 1, kept - 2)
+    kept, truncated = len(bounds) - 1, False
+    if kept and bounds[-1] > max_length:
+        i = min(bisect_right(bounds, max_length, 0, kept) - 1, kept - 2)
         kept, truncated = max(i, 1), True
         if i <= 0:
             logger.warning(
                 "text longer than %d patches: truncation keeps only its first word (clipped if too long)",
                 max_length,
             )
-    out = SentenceLayout(word_starts=starts[:kept].tolist(), truncated=truncated)
-    out.end = int(starts[kept - 1] + totals[kept - 1]) if kept else start
+    out = SentenceLayout(word_starts=bounds[:kept], truncated=truncated)
+    out.end = bounds[kept] if kept else bounds[0]
     drawn = kept
-    if kept > 1:
-        hits = np.flatnonzero(starts[: kept - 1] + totals[: kept - 1] == max_seq_length - 1)
-        if len(hits):
-            drawn, out.end = int(hits[0]) + 1, max_seq_length - 1
+    if kept > 1:  # the first non-final kept word ending at the last patch
+        hit = bisect_left(bounds, max_seq_length - 1, 1, kept)
+        if hit < kept and bounds[hit] == max_seq_length - 1:
+            drawn, out.end = hit, max_seq_length - 1
     return out, drawn
 
 

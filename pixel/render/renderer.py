@@ -244,18 +244,19 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
         """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
-        words = [w for layout in layouts for w in layout.words]
         pixels = None
         if layouts[0].word_ids is not None:  # bigrams: word tiles built from the per-code-point glyph cache
-            ids = np.concatenate([layout.word_ids for layout in layouts])
+            pieces = [(layout.start, layout.word_ids) for layout in layouts]
+            ids = pieces[0][1] if len(pieces) == 1 else np.concatenate([w for _, w in pieces])
             missing = int(self.words.unknown[ids].sum())
-            gray = self.words.assemble([(layout.start, layout.word_ids) for layout in layouts], num_patches)
+            gray = self.words.assemble(pieces, num_patches)
             if gray is not None:
                 pixels = gray
                 if self.rgb:  # three strided copies: much faster than np.repeat or broadcasting here
                     pixels = np.empty((*gray.shape, 3), np.uint8)
                     pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
         elif self.use_cache:
+            words = [w for layout in layouts for w in layout.words]
             missing = sum(plan.unknown for _, plan, _ in words)
             coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:

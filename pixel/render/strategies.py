@@ -124,8 +124,16 @@ def split_words(text: str) -> list[str]:
 
 
 _NOT_LETTERS = " \t\n\r\x0b\x0c0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-_IS_LETTER = np.ones(128, bool)  # code points below 128: False for the characters above, True otherwise
+_IS_LETTER = np.ones(129, bool)  # code points below 128: False for the characters above; [128]: every other
 _IS_LETTER[[ord(c) for c in _NOT_LETTERS]] = False
+_RTL_CHAR: dict[str, bool] = {}  # is_rtl_char, memoised (a Pango call per letter otherwise)
+
+
+def _rtl_char(char: str) -> bool:
+    rtl = _RTL_CHAR.get(char)
+    if rtl is None:
+        rtl = _RTL_CHAR[char] = is_rtl_char(char)
+    return rtl
 
 
 def is_rtl(text: str) -> bool:
@@ -134,9 +142,8 @@ def is_rtl(text: str) -> bool:
     Quirk (published): a heuristic on three characters, not a bidi analysis.
     """
     code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    letters = np.flatnonzero((code_points >= 128) | _IS_LETTER[np.minimum(code_points, 127)])
+    letters = np.flatnonzero(_IS_LETTER[np.minimum(code_points, 128)])
     if not len(letters):
         return False
-    picks = (letters[0], letters[len(letters) // 2], letters[-1])
-    votes = sum(is_rtl_char(text[i]) for i in picks)
-    return votes >= 2
+    votes = _rtl_char(text[letters[0]]) + _rtl_char(text[letters[len(letters) // 2]])
+    return votes == 2 or (votes == 1 and _rtl_char(text[letters[-1]]))

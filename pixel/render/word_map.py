@@ -82,8 +82,11 @@ def word_patch_maps(
         starts.append(end)
         measured_end = end + (end - starts[0])
     order = WordOrder(words, starts, rtl, len(starts))
+    length = len(" ".join(words))
+    # len(" ".join(words[:kept])), from the few words dropped (one join per strip)
+    kept_length = length - sum(map(len, words[kept:])) - (len(words) - kept) if kept else 0
     full = {
-        "sum_len_words": len(" ".join(words)),
+        "sum_len_words": length,
         "total_number_of_words": len(words),
         "word_order_on_canvas": order,
         "text_is_truncated": False,
@@ -92,7 +95,7 @@ def word_patch_maps(
         "first_patch_after_last_word": measured_end,
     }
     cut = {
-        "sum_len_words": len(" ".join(words[:kept])),
+        "sum_len_words": kept_length,
         "total_number_of_words": kept,
         "word_order_on_canvas": WordOrder(words, starts, rtl, min(kept, len(starts))),
         "text_is_truncated": truncated or (legacy and measured_end > max_length),
