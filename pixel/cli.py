@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "sweep": ("pixel.train.sweep", "main", "seeds x learning rates, then a mean +- sd table"),
     "predict": ("pixel.train.predict", "main", "run a finetuned model on raw text or a file"),
+    "analyze": ("pixel.analysis.command", "main", "retrieval, t-SNE, probing, reconstructions per layer"),
 }
 
 

@@ -1,0 +1,143 @@
+"""Cross-lingual sentence retrieval per layer on parallel SIB-200 sentences (PIXEL-M4 paper, retrieval analysis).
+
+For a pivot language P and another language X, the embeddings of the n parallel sentences are (optionally) centred
+per language and L2-normalised; sentence i of P retrieves the X sentence of highest cosine similarity, and it is a hit
+when that is sentence i (P->X); likewise X->P. Accuracy = hits / n, per layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embeddings import embed_layers
+from .sib import read_parallel
+
+__all__ = ["RetrievalResult", "layer_accuracies", "run_retrieval", "top1_accuracy"]
+
+
+def normalise(x: np.ndarray, center: bool) -> np.ndarray:
+    """(n, D) -> (n, D): minus the mean over the n sentences if `center`, then unit length."""
+    x = x.astype(np.float64)
+    if center:
+        x = x - x.mean(axis=0, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def top1_accuracy(queries: np.ndarray, keys: np.ndarray, center: bool = True) -> float:
+    """Fraction of rows i of `queries` (n, D) whose cosine nearest neighbour among `keys` (n, D) is row i."""
+    if queries.shape != keys.shape:
+        raise ValueError(f"queries {queries.shape} and keys {keys.shape} must be parallel (same shape)")
+    similarity = normalise(queries, center) @ normalise(keys, center).T  # (n, n)
+    return float((similarity.argmax(axis=1) == np.arange(len(queries))).mean())
+
+
+def layer_accuracies(
+    pivot: np.ndarray, other: np.ndarray, center: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """pivot, other: (layers, n, D) -> accuracies pivot->other and other->pivot, each (layers,)."""
+    forward = [top1_accuracy(p, o, center) for p, o in zip(pivot, other, strict=True)]
+    backward = [top1_accuracy(o, p, center) for p, o in zip(pivot, other, strict=True)]
+    return np.array(forward), np.array(backward)
+
+
+@dataclass
+class RetrievalResult:
+    """Accuracies per language (not the pivot) over `layers`: `forward` pivot->X, `backward` X->pivot."""
+
+    pivot: str
+    layers: list[int]
+    num_sentences: int
+    center: bool
+    forward: dict[str, np.ndarray] = field(default_factory=dict)
+    backward: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mean_of_directions(self) -> dict[str, np.ndarray]:
+        return {lang: (self.forward[lang] + self.backward[lang]) / 2 for lang in self.forward}
+
+    def average(self) -> np.ndarray:
+        """Mean over languages of the mean of both directions, per layer."""
+        return np.mean(list(self.mean_of_directions().values()), axis=0)
+
+    def tsv(self) -> str:
+        """Long table: language, direction (pivot->X, X->pivot, mean), one column per layer."""
+        header = ["language", "direction"] + [f"layer_{k}" for k in self.layers]
+        rows = ["\t".join(header)]
+        means = self.mean_of_directions()
+        for lang in self.forward:
+            for direction, values in (
+                (f"{self.pivot}->{lang}", self.forward[lang]),
+                (f"{lang}->{self.pivot}", self.backward[lang]),
+                ("mean", means[lang]),
+            ):
+                rows.append("\t".join([lang, direction] + [f"{v:.4f}" for v in values]))
+        rows.append("\t".join(["mean", "mean"] + [f"{v:.4f}" for v in self.average()]))
+        return "\n".join(rows) + "\n"
+
+    def markdown(self) -> str:
+        """Languages x layers, each cell the mean of both directions, last row the mean over languages."""
+        header = "| language | " + " | ".join(f"L{k}" for k in self.layers) + " |"
+        lines = [header, "|---|" + "---:|" * len(self.layers)]
+        for lang, values in self.mean_of_directions().items():
+            lines.append(f"| {lang} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+        lines.append("| **mean** | " + " | ".join(f"**{v:.3f}**" for v in self.average()) + " |")
+        return "\n".join(lines) + "\n"
+
+    def plot(self, path: Path, title: str = "") -> Path:
+        """Accuracy vs layer, one line per language (mean of both directions) and the mean dashed."""
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(7, 4.5), dpi=120)
+        axes = figure.add_subplot()
+        for lang, values in self.mean_of_directions().items():
+            axes.plot(self.layers, values, marker="o", label=lang)
+        axes.plot(self.layers, self.average(), "k--", linewidth=2, label="mean")
+        axes.set(xlabel="layer (0 = embeddings)", ylabel="top-1 accuracy", ylim=(-0.02, 1.02))
+        axes.set_title(title or f"retrieval vs {self.pivot} ({self.num_sentences} sentences)")
+        axes.set_xticks(self.layers)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small", ncols=2)
+        figure.tight_layout()
+        figure.savefig(path)
+        return path
+
+
+def run_retrieval(
+    model: Any,
+    renderer: Any,
+    data_dir: Path,
+    pivot: str,
+    languages: Sequence[str],
+    layers: Sequence[int] | None = None,
+    split: str = "test",
+    center: bool = True,
+    limit: int | None = None,
+    progress: bool = True,
+    **embed_options: Any,
+) -> RetrievalResult:
+    """Embed the split of the pivot and each language (first `limit` rows if given) and score retrieval per layer.
+
+    `layers`: indices into the (N + 1) embedding layers, default all; `embed_options` go to `embed_layers`.
+    """
+    others = [lang for lang in dict.fromkeys(languages) if lang != pivot]
+    if not others:
+        raise ValueError(f"no language to retrieve against besides the pivot {pivot!r}")
+    splits = read_parallel(data_dir, [pivot, *others], split)
+    texts = {lang: sib.texts[:limit] for lang, sib in splits.items()}
+    pivot_emb = embed_layers(
+        model, renderer, texts[pivot], progress=progress and pivot, **embed_options
+    ).embeddings
+    chosen = list(range(len(pivot_emb))) if layers is None else list(layers)
+    result = RetrievalResult(pivot, chosen, len(texts[pivot]), center)
+    for lang in others:
+        other_emb = embed_layers(
+            model, renderer, texts[lang], progress=progress and lang, **embed_options
+        ).embeddings
+        result.forward[lang], result.backward[lang] = layer_accuracies(
+            pivot_emb[chosen], other_emb[chosen], center
+        )
+    return result
