@@ -38,6 +38,8 @@ from pixel.render.glyph_cache import OVER_TABLE, GlyphCache
 _NO_LIMIT = 1 << 62
 # Bits of ``WordCache.state``, one byte per word, so a strip checks all three with one gather.
 _DIRECT, _UNTILED, _SPILLS = 1, 2, 4
+# cairo's 8-bit OVER on gray (inverted coverage) pixels, flat: source s, destination d at [(s << 8) | d].
+_GRAY_OVER = np.invert(OVER_TABLE[::-1, ::-1]).reshape(-1)
 
 
 _FIELDS = (
@@ -101,7 +103,7 @@ class WordCache:
         # [total * P, ink_hi), stored densely from edge_start (edge_left columns on the left).
         self.edge_start = np.zeros(capacity, np.int64)
         self.edge_left = np.zeros(capacity, np.int64)
-        self.edges = np.zeros((1024, self.P), np.uint8)  # (column, row) coverage
+        self.edges = np.zeros((1024, self.P), np.uint8)  # (column, row) gray, as the strip
         self._edges_used = 0
         # Columns [multi_lo, multi_hi) (relative to its start) hold every column two of its glyphs ink.
         self.multi_lo = np.zeros(capacity, np.int64)
@@ -112,7 +114,7 @@ class WordCache:
         self._facts: dict[
             int, tuple[int, ...]
         ] = {}  # overhang facts of tiled words as ints (``_word_facts``)
-        self._blank = np.zeros((1, self.P), np.uint8)
+        self._white = np.full((self.P, 1), 255, np.uint8)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
@@ -235,7 +237,7 @@ class WordCache:
         tiles[:] = coverage.reshape(-1, P, P).transpose(0, 2, 1)  # (tile, row, column)
         np.invert(tiles, out=tiles)
         self.edge_start[todo], self.edge_left[todo] = self._edges_used + edge_first, edge_left
-        self.edges[self._edges_used : self._edges_used + len(edges)] = edges
+        self.edges[self._edges_used : self._edges_used + len(edges)] = np.invert(edges)
         self._edges_used += len(edges)
         self.multi_lo[todo], self.multi_hi[todo] = multi_lo, multi_hi
         self.spills[todo] = edge_count > 0
@@ -375,11 +377,9 @@ class WordCache:
             else:
                 under.append(-1)
             over.append(refs[-1])
-        stack = np.concatenate(
-            (np.invert(strip[:, columns].T), self.edges[edge_rows], self._blank)
-        )  # (n + len(edge_rows) + 1, P) coverage
-        # -1: the blank row (OVER onto blank is a copy)
-        strip[:, columns] = np.invert(OVER_TABLE[stack[over], stack[under]]).T
+        # (P, n + len(edge_rows) + 1) gray: the strip columns, the edge columns, white (-1: OVER white is a copy)
+        stack = np.concatenate((strip[:, columns], self.edges[edge_rows].T, self._white), axis=1)
+        strip[:, columns] = _GRAY_OVER[(stack[:, over].astype(np.intp) << 8) | stack[:, under]]
         return True
 
     def _overhang(self, strip, wids, left, right, lo, hi) -> None:
