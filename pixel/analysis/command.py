@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .embeddings import load_model, load_renderer
+from .embeddings import check_model_source, load_model, load_renderer
 from .sib import available_languages, default_data_dir
 
 __all__ = ["main", "parse_layers"]
@@ -253,6 +253,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     torch.manual_seed(args.seed)
     try:
+        check_model_source(args.model)
         args.output_dir.mkdir(parents=True, exist_ok=True)
         written = RUNNERS[args.command](args)
     except (OSError, ValueError) as error:

@@ -20,6 +20,8 @@ from .embeddings import check_model_source, position_capacity, render_batch
 
 __all__ = ["Reconstructions", "load_pretraining_model", "reconstruct_texts"]
 
+PUBLISHED_MASK_RATIO = 0.25  # used when the checkpoint's config has no mask ratio (0 = masking off)
+
 
 def load_pretraining_model(source: str | Path) -> Any:
     """`PIXELForPreTraining` in eval mode; refuses checkpoints without decoder weights (e.g. finetuned heads), whose
@@ -72,12 +74,15 @@ def reconstruct_texts(
     max_span_length: int = 6,
     device: str | torch.device = "cpu",
 ) -> Reconstructions:
-    """Render `texts` as one batch, span-mask each and run `PIXELForPreTraining.reconstruct`."""
+    """Render `texts` as one batch, span-mask each and run `PIXELForPreTraining.reconstruct`.
+
+    `mask_ratio`: default the model's `config.mask_ratio`, or 0.25 (published) when that is 0.
+    """
     from pixel.model import SpanMaskingGenerator
 
     if not texts:
         raise ValueError("no texts to reconstruct")
-    ratio = model.config.mask_ratio if mask_ratio is None else mask_ratio
+    ratio = mask_ratio if mask_ratio is not None else (model.config.mask_ratio or PUBLISHED_MASK_RATIO)
     if not 0 < ratio < 1:
         raise ValueError(f"mask_ratio must be in (0, 1), got {ratio}")
     renderer.max_seq_length = min(renderer.max_seq_length, position_capacity(model))

@@ -94,6 +94,7 @@ def tiny_config() -> PIXELConfig:
         decoder_num_attention_heads=2,
         decoder_intermediate_size=64,
         image_size=(16, 16 * 64),
+        mask_ratio=0.25,
         hidden_dropout_prob=0.1,
         attention_probs_dropout_prob=0.1,
     )
