@@ -21,9 +21,12 @@ ways:
   OVER for all such columns (the earlier word's glyphs were drawn first, then that single glyph on top);
 - otherwise (three words, or two glyphs of the later word): recomputed from the glyphs of every word whose ink
   reaches the column, in drawing order.
-So the strip equals drawing every code point in order with cairo, by construction. The memory budget counts the
-tiles (a word's edge columns are a small fraction of them) and the glyphs of every measured word; glyph and word
-caches are emptied together between strips.
+So the strip equals drawing every code point in order with cairo, by construction. Overhang nearly always lies
+in a junction: two neighbouring words and the columns around their border that either inks past its patches,
+within the pair's patches and inked by no third word. Those pixels depend on the two words alone, so a junction's
+fixed columns are stored (by the pair of word ids) and copied when it is met again. The memory budget counts the
+tiles (a word's edge columns and junctions are a small fraction of them) and the glyphs of every measured word;
+glyph and word caches are emptied together between strips.
 """
 
 from __future__ import annotations
@@ -111,9 +114,10 @@ class WordCache:
         self.spills = np.zeros(capacity, bool)  # ink outside its own patches
         self.tiled = np.zeros(capacity, bool)  # tiles and the facts above built (else only measured)
         self.state = np.zeros(capacity, np.uint8)  # _DIRECT | _UNTILED | _SPILLS: the three flags above
-        self._facts: dict[
-            int, tuple[int, ...]
-        ] = {}  # overhang facts of tiled words as ints (``_word_facts``)
+        self._facts: dict[int, tuple[int, ...]] = {}  # overhang facts of tiled words (``_word_facts``)
+        # Gray columns ``uint8 [P, n]`` of every junction met (``_junctions``), by (word id, next word id).
+        self._joins: dict[tuple[int, int], np.ndarray] = {}
+        self._join_columns = 0
         self._white = np.full((self.P, 1), 255, np.uint8)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
@@ -127,8 +131,13 @@ class WordCache:
 
     @property
     def _charged(self) -> int:
-        """Memory held, in tiles: every measured word is charged for the tiles it will have, plus its glyphs."""
-        return self._patches + self._glyphs_used * 16 // (self.P * self.P)
+        """Memory held, in tiles: every measured word is charged for the tiles it will have, plus its glyphs
+        and the junction columns (with a tile's worth per junction for the dictionary)."""
+        return (
+            self._patches
+            + self._glyphs_used * 16 // (self.P * self.P)
+            + (self._join_columns + len(self._joins) * self.P) // self.P
+        )
 
     def begin(self) -> None:
         """Call before each strip; the word cache holds glyph ids, so both caches are emptied together."""
@@ -289,11 +298,20 @@ class WordCache:
         flat = strip.reshape(P, num_patches * P)
         if flags & _SPILLS:  # some word inks outside its own patches: the columns concerned are fixed exactly
             left = (lefts[0] if len(lefts) == 1 else np.concatenate(lefts)) * P
-            out = np.flatnonzero(state & _SPILLS).tolist()
-            if not self._overhang_pairs(flat, wids, left, out):
+            out, L = np.flatnonzero(state & _SPILLS).tolist(), left.tolist()
+            joins = self._junctions(wids, L, out, flat.shape[1])
+            if joins is not None and all(key in self._joins for key, _, _ in joins):
+                for key, a, b in joins:  # met before: the exact columns, stored
+                    flat[:, a:b] = self._joins[key]
+                return flat
+            if not self._overhang_pairs(flat, wids, L, out):
                 total = self.total[wids]
                 right, lo, hi = left + total * P, left + self.ink_lo[wids], left + self.ink_hi[wids]
                 self._overhang(flat, wids, left, right, lo, hi)
+            for key, a, b in joins or ():
+                if key not in self._joins:
+                    self._joins[key] = flat[:, a:b].copy()
+                    self._join_columns += b - a
         return flat
 
     def _from_glyphs(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray:
@@ -323,17 +341,54 @@ class WordCache:
             )
         return facts
 
-    def _overhang_pairs(self, strip: np.ndarray, wids: np.ndarray, left: np.ndarray, out: list[int]) -> bool:
+    def _junctions(self, wids: np.ndarray, L: list[int], out: list[int], width: int) -> list | None:
+        """The junctions holding all overhang: ((word id, next word id), first column, end column) each.
+
+        A junction is two neighbouring words on the strip and the columns around their border that either inks
+        outside its own patches (the earlier one right of its patches, the later one left of its own), within
+        the two words' patches and inked by no third word. Its pixels then depend on the two words alone, so
+        once fixed exactly (``_overhang_pairs``/``_overhang``) they are stored and reused (``_joins``). None if
+        some overhang is not in such a junction (the words ``L``/``out`` as in ``_overhang_pairs``).
+        """
+        ink = {}  # word index -> absolute (left, right, ink_lo, ink_hi)
+        for i in out:
+            span, lo, hi = self._word_facts(int(wids[i]))[:3]
+            x = L[i]
+            ink[i] = (x, x + span, x + lo, x + hi)
+        pairs = set()
+        for i, (x, R, LO, HI) in ink.items():
+            if LO < x:
+                pairs.add(i - 1)
+            if HI > R:
+                pairs.add(i)
+        joins = []
+        for a in sorted(pairs):
+            if a < 0 or a + 1 >= len(L):
+                return None
+            fa, fb = ink.get(a), ink.get(a + 1)
+            if fa is None:
+                fa = (L[a], L[a] + self._word_facts(int(wids[a]))[0], L[a], L[a])  # ink within its patches
+            if fb is None:
+                fb = (L[a + 1], L[a + 1] + self._word_facts(int(wids[a + 1]))[0], L[a + 1], L[a + 1])
+            border = fa[1]
+            first, end = min(border, fb[2]), max(border, fa[3])
+            if fb[0] != border or first < fa[0] or end > fb[1] or end > width:
+                return None  # not neighbours in one piece, or ink past the pair's patches or the strip
+            if any(LO < end and HI > first for i, (_, _, LO, HI) in ink.items() if i != a and i != a + 1):
+                return None  # a third word inks the junction
+            joins.append(((int(wids[a]), int(wids[a + 1])), first, end))
+        return joins
+
+    def _overhang_pairs(self, strip: np.ndarray, wids: np.ndarray, L: list[int], out: list[int]) -> bool:
         """Overhang where each column is inked by at most two words, the later with one glyph there.
 
-        ``left``: every word's first pixel column; ``out``: the (indices of the) words inking outside their
+        ``L``: every word's first pixel column; ``out``: the (indices of the) words inking outside their
         patches. The column is then the later word's image OVER the earlier word's image (each word alone, from
         its tile or its edge columns): cairo drew the earlier word's glyphs, then the later word's single glyph
         on top. Returns False (nothing written) when some column needs the general path. A handful of columns
         per strip: plain Python on ints, then one vectorised OVER.
         """
         width = strip.shape[1]
-        L = left.tolist()
         facts = {}  # word index -> (L, R, LO, HI, edge column at x = 0, multi_lo, multi_hi), absolute x
         columns: set[int] = set()
         for i in out:

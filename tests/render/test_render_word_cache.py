@@ -21,6 +21,7 @@ def test_word_tiles_equal_direct_drawing(make_renderer, first, second, rtl):
         warnings.simplefilter("ignore")
         pairs = [(cached(first, rtl=rtl), direct(first, rtl=rtl))]  # new words: drawn from glyphs
         pairs.append((cached(first, rtl=rtl), pairs[0][1]))  # met again: drawn from tiles
+        pairs.append((cached(first, rtl=rtl), pairs[0][1]))  # ... with the junction columns stored then
         pairs.append(
             (cached((" ".join(first), " ".join(second))), direct((" ".join(first), " ".join(second))))
         )
@@ -41,6 +42,33 @@ def test_overhang_columns_are_recomputed_from_glyphs(make_renderer):
     cached.words.tile()
     assert cached.words.total[ids[1]] == 0 and cached.words.ink_hi[ids[1]] > cached.words.ink_lo[ids[1]]
     assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
+
+
+def test_junction_columns_are_stored_and_reused_exactly(make_renderer):
+    from pixel.render import PangoCairoTextRenderer
+
+    # ି and Ѹ ink right of their patches (into the next word), J and ї left (into the previous one).
+    words = ["Wa", "\u0b3f", "ab", "Jé", "ff", "ї", "cd", "Ѹ", "J", "xy"]
+    cached, direct = PangoCairoTextRenderer(), make_renderer(use_cache=False)
+    rng = np.random.default_rng(0)
+    # Middle words shuffled (a strip's first word inking left of the strip is never a junction).
+    orders = [words] + [[words[0], *rng.permutation(words[1:-1]).tolist(), words[-1]] for _ in range(4)]
+    for text in orders + orders:  # the first strip builds tiles; later ones meet junctions again
+        assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
+    assert cached.words._joins  # junctions stored
+    calls = []
+    fix = cached.words._overhang_pairs
+    cached.words._overhang_pairs = lambda *args: calls.append(1) or fix(*args)
+    for text in orders:  # every junction met before: the stored columns only, still exact
+        assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
+    assert not calls
+    # A strip pair (separator patch between the texts) and a clipped strip: exact either way.
+    pair = (" ".join(orders[1]), " ".join(orders[2]))
+    assert np.array_equal(cached(pair).pixel_values, direct(pair).pixel_values)
+    short = make_renderer(max_seq_length=12)
+    for text in orders + orders:
+        expected = make_renderer(use_cache=False, max_seq_length=12)(text).pixel_values
+        assert np.array_equal(short(text).pixel_values, expected)
 
 
 def test_repeated_words_are_stored_once(make_renderer):
