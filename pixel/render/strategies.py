@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 import regex
 
 from pixel.render.pango import is_rtl_char
@@ -124,8 +123,8 @@ def split_words(text: str) -> list[str]:
 
 
 _NOT_LETTERS = " \t\n\r\x0b\x0c0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-_IS_LETTER = np.ones(129, bool)  # code points below 128: False for the characters above; [128]: every other
-_IS_LETTER[[ord(c) for c in _NOT_LETTERS]] = False
+_NOT_LETTER_SET = frozenset(_NOT_LETTERS)
+_NOT_LETTER_BYTES = _NOT_LETTERS.encode()
 _RTL_CHAR: dict[str, bool] = {}  # is_rtl_char, memoised (a Pango call per letter otherwise)
 
 
@@ -136,14 +135,31 @@ def _rtl_char(char: str) -> bool:
     return rtl
 
 
+def _letters_before(text: str, end: int) -> int:
+    """Letters (every code point but the ASCII ones in ``_NOT_LETTERS``) in ``text[:end]``."""
+    ascii_part = (text[:end] if end < len(text) else text).encode("ascii", "ignore")
+    return end - len(ascii_part) + len(ascii_part.translate(None, _NOT_LETTER_BYTES))
+
+
 def is_rtl(text: str) -> bool:
     """Majority vote of the first, middle and last letters (ASCII spaces, punctuation and digits removed).
 
     Quirk (published): a heuristic on three characters, not a bidi analysis.
     """
-    code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    letters = np.flatnonzero(_IS_LETTER[np.minimum(code_points, 128)])
-    if not len(letters):
+    count = _letters_before(text, len(text))
+    if not count:
         return False
-    votes = _rtl_char(text[letters[0]]) + _rtl_char(text[letters[len(letters) // 2]])
-    return votes == 2 or (votes == 1 and _rtl_char(text[letters[-1]]))
+    first = next(c for c in text if c not in _NOT_LETTER_SET)
+    last = next(c for c in reversed(text) if c not in _NOT_LETTER_SET)
+    # The middle letter (``count // 2`` letters before it): from a proportional guess, walk to it.
+    k = count // 2
+    i = k * len(text) // count
+    before = _letters_before(text, i)
+    while before > k:
+        i -= 1
+        before -= text[i] not in _NOT_LETTER_SET
+    while text[i] in _NOT_LETTER_SET or before < k:
+        before += text[i] not in _NOT_LETTER_SET
+        i += 1
+    votes = _rtl_char(first) + _rtl_char(text[i])
+    return votes == 2 or (votes == 1 and _rtl_char(last))

@@ -1,12 +1,16 @@
 """Layout behaviour: RTL, truncation, pairs, bad input, pickling."""
 
 import pickle
+import string
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pixel.render import PangoCairoTextRenderer
+from pixel.render.pango import is_rtl_char
 from pixel.render.strategies import code_point_bigrams, is_rtl
 
 ARABIC = "قطتي تحب دقيق الشوفان"
@@ -15,6 +19,16 @@ ARABIC = "قطتي تحب دقيق الشوفان"
 def test_rtl_detection_and_bigram_reversal():
     assert is_rtl(ARABIC) and not is_rtl("My cat 123 قط") and not is_rtl("")
     assert [b.runs for b in code_point_bigrams("abcde", rtl=True)] == [("e",), ("d", "c"), ("b", "a")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=" \t.,;!?0123'-\u3000\xa0abcXé我िשלוםمرحبا", max_size=40))
+def test_rtl_vote_uses_first_middle_and_last_letter(text):
+    # The published rule, spelled out: letters are the code points left once ASCII whitespace, digits and
+    # punctuation are removed; the first, middle and last of them vote.
+    letters = [c for c in text if c not in string.whitespace + string.digits + string.punctuation]
+    picks = (letters[0], letters[len(letters) // 2], letters[-1]) if letters else ()
+    assert is_rtl(text) == (sum(map(is_rtl_char, picks)) >= 2)
 
 
 def test_rtl_str_reverses_word_order_but_word_list_does_not(make_renderer):
