@@ -2,7 +2,7 @@
 
   retrieval    per-layer cross-lingual sentence retrieval on parallel SIB-200 sentences (table + plot)
   tsne         t-SNE of per-layer sentence embeddings coloured by language (one panel per layer)
-  probe        per-layer logistic-regression probe of the SIB-200 topic vs the majority baseline
+  probe        per-layer logistic-regression probe (SIB-200 topic or UD UPOS) vs the majority baseline
   reconstruct  span-mask rendered text and draw the MAE's reconstruction
 
 Example: pixel analyze retrieval --model PATH --langs eng_Latn,hin_Deva,ukr_Cyrl,zho_Hans --layers all --output_dir D
@@ -21,6 +21,7 @@ import torch
 
 from .embeddings import check_model_source, load_model, load_renderer
 from .sib import available_languages, default_data_dir
+from .word_probing import default_ud_dir
 
 __all__ = ["main", "parse_layers"]
 
@@ -115,11 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     tsne.add_argument("--num_sentences", type=int, default=100, help="sentences per language")
     tsne.add_argument("--perplexity", type=float, help="default min(30, (n - 1) / 3)")
 
-    probe = commands.add_parser("probe", help="per-layer SIB-200 topic probe vs the majority baseline")
+    probe = commands.add_parser("probe", help="per-layer topic (SIB-200) or UPOS (UD) probe vs majority")
     _common(probe)
-    probe.add_argument("--langs", default=DEFAULT_LANGS)
-    probe.add_argument("--train_split", default="train")
-    probe.add_argument("--test_split", default="test")
+    probe.add_argument("--task", choices=["topic", "upos"], default="topic")
+    probe.add_argument("--langs", default=DEFAULT_LANGS, help="topic: SIB-200 languages")
+    probe.add_argument("--treebanks", default="UD_English-EWT,UD_Vietnamese-VTB", help="upos: UD folders")
+    probe.add_argument("--ud_dir", type=Path, default=default_ud_dir(), help="upos: folder of UD_* treebanks")
+    probe.add_argument("--max_sentences", type=int, default=1000, help="upos: first N sentences per split")
+    probe.add_argument("--train_split", default="train", help="topic only (upos: train, else dev)")
+    probe.add_argument("--test_split", default="test", help="topic only")
     probe.add_argument("--C", dest="regularisation", type=float, default=1.0, help="inverse L2 strength")
 
     reconstruct = commands.add_parser("reconstruct", help="span-mask text and draw the MAE's reconstruction")
@@ -193,28 +198,54 @@ def _tsne(args: argparse.Namespace) -> list[Path]:
 
 
 def _probe(args: argparse.Namespace) -> list[Path]:
-    from .probing import run_probe
+    if args.task == "upos":
+        result = _upos_probe(args)
+    else:
+        from .probing import run_probe
 
-    langs = _languages(args.langs, args.data_dir, [args.train_split, args.test_split])
+        langs = _languages(args.langs, args.data_dir, [args.train_split, args.test_split])
+        model, renderer, layers, options = _embedding_setup(args)
+        result = run_probe(
+            model,
+            renderer,
+            args.data_dir,
+            langs,
+            layers,
+            train_split=args.train_split,
+            test_split=args.test_split,
+            seed=args.seed,
+            regularisation=args.regularisation,
+            **options,
+        )
+    print(result.markdown())
+    return [
+        _write(args.output_dir, f"probe-{args.task}.tsv", result.tsv()),
+        _write(args.output_dir, f"probe-{args.task}.md", result.markdown()),
+        result.plot(args.output_dir / f"probe-{args.task}.png"),
+    ]
+
+
+def _upos_probe(args: argparse.Namespace) -> Any:
+    from .word_probing import run_upos_probe
+
+    names = [name.strip() for name in args.treebanks.split(",") if name.strip()]
+    known = sorted(p.name for p in args.ud_dir.glob("UD_*") if p.is_dir()) if args.ud_dir.is_dir() else []
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown treebank(s) {', '.join(unknown)} in {args.ud_dir}; available: {', '.join(known)}"
+        )
     model, renderer, layers, options = _embedding_setup(args)
-    result = run_probe(
+    return run_upos_probe(
         model,
         renderer,
-        args.data_dir,
-        langs,
+        [args.ud_dir / name for name in names],
         layers,
-        train_split=args.train_split,
-        test_split=args.test_split,
+        max_sentences=args.max_sentences,
         seed=args.seed,
         regularisation=args.regularisation,
         **options,
     )
-    print(result.markdown())
-    return [
-        _write(args.output_dir, "probe.tsv", result.tsv()),
-        _write(args.output_dir, "probe.md", result.markdown()),
-        result.plot(args.output_dir / "probe.png"),
-    ]
 
 
 def _reconstruct(args: argparse.Namespace) -> list[Path]:

@@ -1,5 +1,6 @@
 """Probing layer representations: a logistic-regression probe per layer predicting the SIB-200 topic (`category`)
 of a sentence from its frozen embedding, trained on one split and scored on another, against the majority baseline.
+The word-level UPOS probe (`word_probing.py`) shares the probe and the result table.
 
 The probe is linear on standardised features (sklearn `StandardScaler` + `LogisticRegression`, seeded), so what it
 finds is linearly present in the layer; a probe above the majority baseline says the layer encodes topic cues.
@@ -49,18 +50,21 @@ def probe_accuracy(
 
 @dataclass
 class ProbeResult:
-    """accuracy[lang]: (layers,) test accuracy of the topic probe; baseline[lang]: majority-label accuracy."""
+    """accuracy[name]: (layers,) test accuracy of the probe; baseline[name]: majority-label accuracy; sizes[name]:
+    (train, test) examples. Names are languages (topic probe) or treebanks (UPOS probe)."""
 
     layers: list[int]
     train_split: str
     test_split: str
     seed: int
+    task: str = "SIB-200 topic"
+    key: str = "language"  # what the rows are: languages (topic) or treebanks (UPOS)
     accuracy: dict[str, np.ndarray] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def tsv(self) -> str:
-        header = ["language", "train", "test", "majority"] + [f"layer_{k}" for k in self.layers]
+        header = [self.key, "train", "test", "majority"] + [f"layer_{k}" for k in self.layers]
         rows = ["\t".join(header)]
         for lang, values in self.accuracy.items():
             n_train, n_test = self.sizes[lang]
@@ -69,7 +73,7 @@ class ProbeResult:
         return "\n".join(rows) + "\n"
 
     def markdown(self) -> str:
-        header = "| language | majority | " + " | ".join(f"L{k}" for k in self.layers) + " |"
+        header = f"| {self.key} | majority | " + " | ".join(f"L{k}" for k in self.layers) + " |"
         lines = [header, "|---|---:|" + "---:|" * len(self.layers)]
         for lang, values in self.accuracy.items():
             cells = " | ".join(f"{v:.3f}" for v in values)
@@ -77,7 +81,7 @@ class ProbeResult:
         return "\n".join(lines) + "\n"
 
     def plot(self, path: Path) -> Path:
-        """Probe accuracy vs layer per language; each language's majority baseline as a dotted line."""
+        """Probe accuracy vs layer per row; each row's majority baseline as a dotted line."""
         from matplotlib.figure import Figure
 
         figure = Figure(figsize=(7, 4.5), dpi=120)
@@ -85,8 +89,8 @@ class ProbeResult:
         for lang, values in self.accuracy.items():
             (line,) = axes.plot(self.layers, values, marker="o", label=lang)
             axes.axhline(self.baseline[lang], color=line.get_color(), linestyle=":", linewidth=1)
-        axes.set(xlabel="layer (0 = embeddings)", ylabel="topic probe accuracy", ylim=(-0.02, 1.02))
-        axes.set_title(f"SIB-200 topic probe ({self.train_split} -> {self.test_split}); dotted: majority")
+        axes.set(xlabel="layer (0 = embeddings)", ylabel=f"{self.task} probe accuracy", ylim=(-0.02, 1.02))
+        axes.set_title(f"{self.task} probe ({self.train_split} -> {self.test_split}); dotted: majority")
         axes.set_xticks(self.layers)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small", ncols=2)

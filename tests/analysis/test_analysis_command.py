@@ -44,9 +44,9 @@ def test_tsne_probe_reconstruct_commands(model_dir, sib_dir, tmp_path):
         analyze("probe", *common, "--output_dir", tmp_path / "p", "--langs", "ukr_Cyrl", "--layers", "last")
         == 0
     )
-    header = (tmp_path / "p" / "probe.tsv").read_text().splitlines()[0]
+    header = (tmp_path / "p" / "probe-topic.tsv").read_text().splitlines()[0]
     assert header == "language\ttrain\ttest\tmajority\tlayer_2"
-    assert_png(tmp_path / "p" / "probe.png")
+    assert_png(tmp_path / "p" / "probe-topic.png")
     texts = tmp_path / "texts.txt"
     texts.write_text("First line of text.\n\nДругий рядок.\n", encoding="utf-8")
     assert analyze("reconstruct", "--model", model_dir, "--output_dir", tmp_path / "r", "--file", texts,
@@ -69,6 +69,10 @@ def test_clear_errors(model_dir, sib_dir, tmp_path, capsys):
     assert "layer 5 out of range" in capsys.readouterr().err
     assert analyze("reconstruct", "--model", model_dir, "--output_dir", tmp_path / "o") == 2
     assert "--text or --file" in capsys.readouterr().err
+    (tmp_path / "ud" / "UD_Toy-Tiny").mkdir(parents=True)
+    upos = ["probe", "--task", "upos", "--ud_dir", tmp_path / "ud", "--treebanks", "UD_Toy-Tiny,UD_Nope"]
+    assert analyze(*upos, "--model", model_dir, "--output_dir", tmp_path / "o") == 2
+    assert "unknown treebank(s) UD_Nope" in capsys.readouterr().err
 
 
 def test_parse_layers():
