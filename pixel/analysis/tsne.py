@@ -53,8 +53,7 @@ class TSNEResult:
         labels = np.array(self.labels)
         cols = min(columns, len(self.layers))
         rows = -(-len(self.layers) // cols)
-        height = 3.4 * rows + 0.9  # inches: panels + legend + title
-        figure = Figure(figsize=(3.6 * cols, height), dpi=110)
+        figure = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.9), dpi=110, layout="constrained")
         axes = figure.subplots(rows, cols, squeeze=False)
         colours = _colours(len(languages))
         for ax, layer, points in zip(axes.flat, self.layers, self.points, strict=False):
@@ -67,9 +66,8 @@ class TSNEResult:
         for ax in list(axes.flat)[len(self.layers) :]:
             ax.set_axis_off()
         handles, names = axes.flat[0].get_legend_handles_labels()
-        figure.legend(handles, names, loc="lower center", ncols=min(len(languages), 8), markerscale=2)
+        figure.legend(handles, names, loc="outside lower center", ncols=min(len(languages), 8), markerscale=2)
         figure.suptitle(f"t-SNE of sentence embeddings (perplexity {self.perplexity:g}, seed {self.seed})")
-        figure.tight_layout(rect=(0, 0.45 / height, 1, 1 - 0.35 / height))
         figure.savefig(path)
         return path
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from pixel.analysis.embeddings import load_model
 from pixel.analysis.retrieval import layer_accuracies, run_retrieval, top1_accuracy
-from pixel.analysis.sib import read_parallel
+from pixel.analysis.sib import available_languages, read_parallel
 
 
 def test_top1_accuracy_by_hand():
@@ -77,3 +79,17 @@ def test_unparallel_split_is_refused(sib_dir, tmp_path):
 def test_unknown_language_lists_available(sib_dir):
     with pytest.raises(ValueError, match="available.*eng_Copy, eng_Latn, hin_Deva, ukr_Cyrl"):
         read_parallel(sib_dir, ["eng_Latn", "xyz_Latn"])
+
+
+def test_real_sib200_splits_are_parallel():
+    data = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sib200"
+    if not data.is_dir():
+        pytest.skip(f"SIB-200 not found at {data} (it lives in ../shared/data beside the repo)")
+    languages = available_languages(data)
+    assert len(languages) >= 4
+    for split, rows in (("train", 701), ("dev", 99), ("test", 204)):
+        splits = read_parallel(data, languages, split)
+        assert {len(s.ids) for s in splits.values()} == {rows}
+        assert (
+            len(set(splits["eng_Latn"].ids)) == rows
+        )  # ids are unique, so row i is the same sentence everywhere
