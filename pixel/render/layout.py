@@ -12,7 +12,7 @@ import numpy as np
 
 from pixel.render.glyph_cache import GlyphCache
 from pixel.render.strategies import Block
-from pixel.render.word_cache import WordCache
+from pixel.render.word_cache import Piece, WordCache
 from pixel.render.word_map import word_patch_maps
 
 logger = logging.getLogger(__name__)
@@ -51,9 +51,8 @@ class SentenceLayout:
     # Set by ``layout_cached_words`` instead of ``words``: the blocks to draw (patch index, block), computed on
     # demand for the rare strips that are drawn directly.
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
-    # Set by ``layout_cached_words``: ids of the words to draw (``WordCache``) and the patch the first starts at.
-    word_ids: np.ndarray | None = None
-    start: int = 0
+    # Set by ``layout_cached_words``: the words to draw (``WordCache`` ids and where they go).
+    piece: Piece | None = None
 
     @property
     def placed(self) -> list[tuple[int, Block]]:
@@ -196,14 +195,15 @@ def layout_cached_words(
     """``layout_words`` for the published bigrams (legacy quirks included), from the word cache.
 
     Each word's patches are looked up (words not seen yet are laid out by ``code_point_layout``, all at once).
-    The result carries the ids of the words to draw (``word_ids``) and their first patch (``start``); its
+    The result carries the words to draw (``piece``: ids and places, for ``WordCache.assemble``); its
     ``blocks`` (for the rare strips drawn directly) come from ``code_point_layout``.
     """
     ids = cache.lookup(words, rtl)
-    ends = np.cumsum(cache.total[ids])
+    totals = cache.total[ids]
+    ends = np.cumsum(totals)
     bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last
     out, drawn = _legacy_cut(bounds, max_length, max_seq_length)
-    out.word_ids, out.start = ids[:drawn], start
+    out.piece = Piece(start, ids[:drawn], (ends - totals)[:drawn], totals[:drawn], bounds, bounds[drawn])
     out.blocks = partial(_code_point_blocks, words[:drawn], rtl, start, pixels_per_patch, cache.glyphs)
     out.full_word_patch_map, out.word_patch_map = word_patch_maps(
         words,

@@ -245,9 +245,9 @@ class PangoCairoTextRenderer(RendererPersistence):
         """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
         pixels = None
-        if layouts[0].word_ids is not None:  # bigrams: word tiles built from the per-code-point glyph cache
-            pieces = [(layout.start, layout.word_ids) for layout in layouts]
-            ids = pieces[0][1] if len(pieces) == 1 else np.concatenate([w for _, w in pieces])
+        if layouts[0].piece is not None:  # bigrams: word tiles built from the per-code-point glyph cache
+            pieces = [layout.piece for layout in layouts]
+            ids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
             missing = int(self.words.unknown[ids].sum())
             gray = self.words.assemble(pieces, num_patches)
             if gray is not None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,6 +63,17 @@ _FIELDS = (
     "tiled",
     "state",
 )
+
+
+class Piece(NamedTuple):
+    """Words drawn side by side from patch ``start`` on (a strip holds one piece, a pair two)."""
+
+    start: int
+    ids: np.ndarray  # int64 [n]: word ids
+    first: np.ndarray  # int64 [n]: first patch of every word, relative to ``start``
+    total: np.ndarray  # int64 [n]: patches every word advances
+    starts: list[int]  # first patch of every word on the strip (at least n entries)
+    end: int  # patch after the last word
 
 
 def _grown(array: np.ndarray, used: int, extra: int, cap: int = _NO_LIMIT) -> np.ndarray:
@@ -119,6 +131,7 @@ class WordCache:
         self._joins: dict[tuple[int, int], np.ndarray] = {}
         self._join_columns = 0
         self._white = np.full((self.P, 1), 255, np.uint8)
+        self._steps = np.arange(0)  # 0, 1, 2, ... (tile offsets within a piece)
         self.glyph_ids = np.zeros(4096, np.int64)
         self.glyph_x = np.zeros(4096, np.int64)  # pixel x relative to the word start
         self._glyphs_used = 0
@@ -264,13 +277,13 @@ class WordCache:
         self.glyph_ids = _grown(self.glyph_ids, self._glyphs_used, glyphs)
         self.glyph_x = _grown(self.glyph_x, self._glyphs_used, glyphs)
 
-    def assemble(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray | None:
-        """Gray pixels ``uint8 [P, num_patches * P]`` of word ids drawn from patch ``start`` on, per piece.
+    def assemble(self, pieces: list[Piece], num_patches: int) -> np.ndarray | None:
+        """Gray pixels ``uint8 [P, num_patches * P]`` of the pieces' words (``Piece``), drawn in order.
 
-        ``pieces``: (start patch, word ids ``int64 [n]``) in drawing order. None if a word must be drawn by cairo.
+        None if a word must be drawn by cairo.
         """
         P = self.P
-        wids = pieces[0][1] if len(pieces) == 1 else np.concatenate([w for _, w in pieces])
+        wids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
         state = self.state[wids]
         flags = int(np.bitwise_or.reduce(state))
         if flags & _DIRECT:
@@ -282,29 +295,38 @@ class WordCache:
             self.tile(untiled)  # only words met before: text repeats, so they are tiled now
             state = self.state[wids]
             flags = int(np.bitwise_or.reduce(state))
-        strip = np.full((P, num_patches, P), 255, np.uint8)  # (row, patch, column), white
+        strip = np.empty((P, num_patches, P), np.uint8)  # (row, patch, column)
         rows = strip.view(self._row).reshape(P, num_patches)
         store = self.tiles.view(self._row).reshape(len(self.tiles), P)  # (tile, row)
-        lefts = []  # first patch of every word, per piece
-        for start, piece in pieces:
-            total = self.total[piece]
-            ends = np.cumsum(total)
-            first = ends - total
-            count = min(int(ends[-1]) if len(piece) else 0, num_patches - start)
-            if count > 0:
-                src = np.arange(count) + np.repeat(self.base[piece] - first, total)[:count]
-                rows[:, start : start + count] = np.take(store, src, axis=0).T
-            lefts.append(first + start if start else first)
+        if len(self._steps) < num_patches:
+            self._steps = np.arange(num_patches)
+        done = 0  # patches written (tiles or white)
+        for piece in pieces:
+            count = min(piece.end, num_patches) - piece.start
+            if count <= 0:
+                continue
+            strip[:, done : piece.start] = 255  # white before the piece
+            src = np.repeat(self.base[piece.ids] - piece.first, piece.total)[:count]
+            src += self._steps[:count]
+            rows[:, piece.start : piece.start + count] = np.take(store, src, axis=0).T
+            done = piece.start + count
+        strip[:, done:] = 255
         flat = strip.reshape(P, num_patches * P)
         if flags & _SPILLS:  # some word inks outside its own patches: the columns concerned are fixed exactly
-            left = (lefts[0] if len(lefts) == 1 else np.concatenate(lefts)) * P
-            out, L = np.flatnonzero(state & _SPILLS).tolist(), left.tolist()
-            joins = self._junctions(wids, L, out, flat.shape[1])
+            out = np.flatnonzero(state)  # (every word is tiled and none direct: state is 0 or _SPILLS)
+            starts = (
+                pieces[0].starts
+                if len(pieces) == 1
+                else [s for piece in pieces for s in piece.starts[: len(piece.ids)]]
+            )
+            joins = self._junctions(wids[out].tolist(), out.tolist(), wids, starts, flat.shape[1])
             if joins is not None and all(key in self._joins for key, _, _ in joins):
                 for key, a, b in joins:  # met before: the exact columns, stored
                     flat[:, a:b] = self._joins[key]
                 return flat
-            if not self._overhang_pairs(flat, wids, L, out):
+            L = [s * P for s in starts[: len(wids)]]
+            if not self._overhang_pairs(flat, wids, L, out.tolist()):
+                left = np.array(L, np.int64)
                 total = self.total[wids]
                 right, lo, hi = left + total * P, left + self.ink_lo[wids], left + self.ink_hi[wids]
                 self._overhang(flat, wids, left, right, lo, hi)
@@ -314,11 +336,11 @@ class WordCache:
                     self._join_columns += b - a
         return flat
 
-    def _from_glyphs(self, pieces: list[tuple[int, np.ndarray]], num_patches: int) -> np.ndarray:
+    def _from_glyphs(self, pieces: list[Piece], num_patches: int) -> np.ndarray:
         """``assemble`` composited from the glyphs of every word in drawing order (no tiles needed)."""
         P = self.P
-        wids = np.concatenate([w for _, w in pieces])
-        left = np.concatenate([start + np.cumsum(self.total[w]) - self.total[w] for start, w in pieces]) * P
+        wids = np.concatenate([piece.ids for piece in pieces])
+        left = np.concatenate([piece.first + piece.start for piece in pieces]) * P
         count = self.glyph_count[wids]
         first = np.cumsum(count) - count
         index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
@@ -341,42 +363,44 @@ class WordCache:
             )
         return facts
 
-    def _junctions(self, wids: np.ndarray, L: list[int], out: list[int], width: int) -> list | None:
+    def _junctions(
+        self, out_ids: list[int], out: list[int], wids: np.ndarray, starts: list[int], width: int
+    ) -> list | None:
         """The junctions holding all overhang: ((word id, next word id), first column, end column) each.
 
         A junction is two neighbouring words on the strip and the columns around their border that either inks
         outside its own patches (the earlier one right of its patches, the later one left of its own), within
         the two words' patches and inked by no third word. Its pixels then depend on the two words alone, so
         once fixed exactly (``_overhang_pairs``/``_overhang``) they are stored and reused (``_joins``). None if
-        some overhang is not in such a junction (the words ``L``/``out`` as in ``_overhang_pairs``).
+        some overhang is not in such a junction. ``out``: the indices (``out_ids``: the ids) of the words inking
+        outside their patches, ``starts``: every word's first patch.
         """
+        P, n, facts = self.P, len(wids), self._word_facts
         ink = {}  # word index -> absolute (left, right, ink_lo, ink_hi)
-        for i in out:
-            span, lo, hi = self._word_facts(int(wids[i]))[:3]
-            x = L[i]
+        for i, wid in zip(out, out_ids, strict=True):
+            span, lo, hi = facts(wid)[:3]
+            x = starts[i] * P
             ink[i] = (x, x + span, x + lo, x + hi)
-        pairs = set()
-        for i, (x, R, LO, HI) in ink.items():
-            if LO < x:
-                pairs.add(i - 1)
-            if HI > R:
-                pairs.add(i)
         joins = []
-        for a in sorted(pairs):
-            if a < 0 or a + 1 >= len(L):
-                return None
-            fa, fb = ink.get(a), ink.get(a + 1)
-            if fa is None:
-                fa = (L[a], L[a] + self._word_facts(int(wids[a]))[0], L[a], L[a])  # ink within its patches
-            if fb is None:
-                fb = (L[a + 1], L[a + 1] + self._word_facts(int(wids[a + 1]))[0], L[a + 1], L[a + 1])
-            border = fa[1]
-            first, end = min(border, fb[2]), max(border, fa[3])
-            if fb[0] != border or first < fa[0] or end > fb[1] or end > width:
-                return None  # not neighbours in one piece, or ink past the pair's patches or the strip
-            if any(LO < end and HI > first for i, (_, _, LO, HI) in ink.items() if i != a and i != a + 1):
-                return None  # a third word inks the junction
-            joins.append(((int(wids[a]), int(wids[a + 1])), first, end))
+        for i, (x, R, LO, HI) in ink.items():
+            for a in (i - 1,) * (LO < x) + (i,) * (HI > R):  # the pairs (a, a + 1) it inks across
+                if a < 0 or a + 1 >= n:
+                    return None
+                fa, fb = ink.get(a), ink.get(a + 1)
+                if fa is None:  # ink within its own patches
+                    xa = starts[a] * P
+                    fa = (xa, xa + facts(int(wids[a]))[0], xa, xa)
+                if fb is None:
+                    xb = starts[a + 1] * P
+                    fb = (xb, xb + facts(int(wids[a + 1]))[0], xb, xb)
+                border = fa[1]
+                first, end = min(border, fb[2]), max(border, fa[3])
+                if fb[0] != border or first < fa[0] or end > fb[1] or end > width:
+                    return None  # not neighbours in one piece, or ink past the pair's patches or the strip
+                for k, f in ink.items():
+                    if f[2] < end and f[3] > first and k != a and k != a + 1:
+                        return None  # a third word inks the junction
+                joins.append(((int(wids[a]), int(wids[a + 1])), first, end))
         return joins
 
     def _overhang_pairs(self, strip: np.ndarray, wids: np.ndarray, L: list[int], out: list[int]) -> bool:
