@@ -220,7 +220,8 @@ class ContinuousLayout:
 
         Quirk (published): windows place text_a's end at ``next_patch(2 + w_a + 2)`` whatever the left padding,
         so with ``left_padding=0`` the copied region and the continuation can start one patch later than in the
-        first image.
+        first image. Where the published code would index past text_b's mapping (an IndexError there), no further
+        windows are made.
         """
         P, W = self.P, self.W
         a_end = self.next_patch(2 + width_a + 2)
@@ -231,13 +232,16 @@ class ContinuousLayout:
         if pixel_overflow <= 0:
             return []
         windows = []
-        for _ in range(math.ceil(pixel_overflow / (W - P - (a_end + P + stride * P)))):
+        room = W - P - (a_end + P + stride * P)  # text_b pixels per window beyond the stride
+        if room <= 0:  # no room for text_b (published: no windows; ZeroDivisionError when exactly 0)
+            return []
+        for _ in range(math.ceil(pixel_overflow / room)):
             if pixel_overflow <= 0:
                 break
-            if rtl:
-                remainder = text_b[map_b[patch_overflow + stride][1] :]
-            else:
-                remainder = text_b[map_b[-patch_overflow - stride][0] :]
+            at = patch_overflow + stride if rtl else -patch_overflow - stride
+            if not -len(map_b) <= at < len(map_b):
+                break  # (the published code raises IndexError here: the overflow is larger than text_b's mapping)
+            remainder = text_b[map_b[at][1 if rtl else 0] :]
             surface, cr = new_canvas(W, P, self.rgb)
             drawn = self._sentence(cr, remainder, continuation, (W - P) // P if rtl else None, rtl)
             eos = self.next_patch(continuation + drawn.full_width + 2)

@@ -232,3 +232,10 @@ def test_random_text_pairs_and_lists_never_crash(make_renderer, a, b, stride, rg
         assert (enc.pixel_values[:, eos * P : (eos + 1) * P] == 0).all()
     assert len(pair.offset_mapping) == 24 and len(single.offset_mapping) == 24
     assert words.word_starts == sorted(words.word_starts)
+
+
+def test_overflow_past_the_mapping_stops_instead_of_raising(make_renderer):
+    # Found by hypothesis; the published renderer raises IndexError on this pair (checked with the oracle).
+    r = make_renderer("continuous", max_seq_length=24)
+    enc = r(("0" * 30 + "\t\tא", "0" * 31 + "א"), return_overflowing_patches=True, stride=2)
+    assert enc.truncated and enc.overflowing_patches == []
