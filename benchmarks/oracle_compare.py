@@ -106,10 +106,14 @@ def build_cases(strategy: str, per_lang: int, ud_sentences: int) -> list[dict]:
         for s in sib_sentences("eng_Latn")[:5] + sib_sentences("hin_Deva")[:3]:
             add("str:pixel_shift=3", "str", s, pixel_shift=3)
     else:  # word-level truncation (max_length in patches) and the one-word texts the published code measures twice
-        for s in sib_sentences("eng_Latn")[:8] + sib_sentences("zho_Hans")[:4] + sib_sentences("arz_Arab")[:4]:
+        for s in (
+            sib_sentences("eng_Latn")[:8] + sib_sentences("zho_Hans")[:4] + sib_sentences("arz_Arab")[:4]
+        ):
             for limit in (3, 7, 12, 20):
                 add("truncate:max_length", "str", s, max_length=limit)
-        for s in sib_sentences("eng_Latn")[8:16] + sib_sentences("arz_Arab")[8:12]:  # limits around the last word
+        for s in (
+            sib_sentences("eng_Latn")[8:16] + sib_sentences("arz_Arab")[8:12]
+        ):  # limits around the last word
             for limit in range(6, 20):
                 add("truncate:last-word", "str", " ".join(s.split()[:5]), max_length=limit)
         for word in ("oatmeal", "Supercalifragilisticexpialidocious", "中文" * 12, "الشوفان"):
@@ -124,45 +128,19 @@ def build_cases(strategy: str, per_lang: int, ud_sentences: int) -> list[dict]:
         question = sentences[40].rstrip(".!") + "?"
         paragraph = " ".join(sentences[41:71])
         short = " ".join(sentences[41:43])
-        if strategy == "continuous":
-            add(f"pair:{lang}", "pair", [question, short], return_offset_mapping=True)
-            add(f"pair:{lang}", "pair", [question, paragraph], return_offset_mapping=True)
-            for stride in (0, 3):
-                add(
-                    f"pair-overflow:{lang}",
-                    "pair",
-                    [question, paragraph],
-                    return_offset_mapping=True,
-                    return_overflowing_patches=True,
-                    stride=stride,
-                )
-            add(
-                f"pair-overflow:{lang}",
-                "pair",
-                [question, paragraph],
-                return_offset_mapping=True,
-                return_overflowing_patches=True,
-                stride=3,
-                text_a_max_length=6,
-            )
-        else:  # the published bigrams pair path fails with return_offset_mapping=True (offset_mapping unbound)
-            add(f"pair:{lang}", "pair", [question, short])
-            add(f"pair:{lang}", "pair", [question, paragraph])
-            for stride in (0, 3):
-                add(
-                    f"pair-overflow:{lang}",
-                    "pair",
-                    [question, paragraph],
-                    return_overflowing_patches=True,
-                    stride=stride,
-                )
+        # the published bigrams pair path fails with return_offset_mapping=True (offset_mapping unbound)
+        mapping = {"return_offset_mapping": True} if strategy == "continuous" else {}
+        add(f"pair:{lang}", "pair", [question, short], **mapping)
+        add(f"pair:{lang}", "pair", [question, paragraph], **mapping)
+        overflow = [{"stride": 0}, {"stride": 3}, {"stride": 3, "text_a_max_length": 6}]
+        for extra in overflow:
             add(
                 f"pair-overflow:{lang}",
                 "pair",
                 [question, paragraph],
                 return_overflowing_patches=True,
-                stride=3,
-                text_a_max_length=6,
+                **mapping,
+                **extra,
             )
     if missing:
         print(f"[{strategy}] no SIB-200 test set for: {', '.join(missing)} (skipped)")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .embeddings import embed_layers
+from .plots import layer_figure, save_layer_plot
 from .sib import read_split
 
 __all__ = ["ProbeResult", "majority_baseline", "probe_accuracy", "run_probe"]
@@ -82,21 +83,12 @@ class ProbeResult:
 
     def plot(self, path: Path) -> Path:
         """Probe accuracy vs layer per row; each row's majority baseline as a dotted line."""
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(7, 4.5), dpi=120)
-        axes = figure.add_subplot()
+        figure, axes = layer_figure()
         for lang, values in self.accuracy.items():
             (line,) = axes.plot(self.layers, values, marker="o", label=lang)
             axes.axhline(self.baseline[lang], color=line.get_color(), linestyle=":", linewidth=1)
-        axes.set(xlabel="layer (0 = embeddings)", ylabel=f"{self.task} probe accuracy", ylim=(-0.02, 1.02))
-        axes.set_title(f"{self.task} probe ({self.train_split} -> {self.test_split}); dotted: majority")
-        axes.set_xticks(self.layers)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small", ncols=2)
-        figure.tight_layout()
-        figure.savefig(path)
-        return path
+        title = f"{self.task} probe ({self.train_split} -> {self.test_split}); dotted: majority"
+        return save_layer_plot(figure, axes, self.layers, f"{self.task} probe accuracy", title, path)
 
 
 def run_probe(

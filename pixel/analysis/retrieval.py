@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .embeddings import embed_layers
+from .plots import layer_figure, save_layer_plot
 from .sib import read_parallel
 
 __all__ = ["RetrievalResult", "layer_accuracies", "run_retrieval", "top1_accuracy"]
@@ -89,21 +90,12 @@ class RetrievalResult:
 
     def plot(self, path: Path, title: str = "") -> Path:
         """Accuracy vs layer, one line per language (mean of both directions) and the mean dashed."""
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(7, 4.5), dpi=120)
-        axes = figure.add_subplot()
+        figure, axes = layer_figure()
         for lang, values in self.mean_of_directions().items():
             axes.plot(self.layers, values, marker="o", label=lang)
         axes.plot(self.layers, self.average(), "k--", linewidth=2, label="mean")
-        axes.set(xlabel="layer (0 = embeddings)", ylabel="top-1 accuracy", ylim=(-0.02, 1.02))
-        axes.set_title(title or f"retrieval vs {self.pivot} ({self.num_sentences} sentences)")
-        axes.set_xticks(self.layers)
-        axes.grid(alpha=0.3)
-        axes.legend(fontsize="small", ncols=2)
-        figure.tight_layout()
-        figure.savefig(path)
-        return path
+        title = title or f"retrieval vs {self.pivot} ({self.num_sentences} sentences)"
+        return save_layer_plot(figure, axes, self.layers, "top-1 accuracy", title, path)
 
 
 def run_retrieval(
