@@ -124,12 +124,12 @@ class GlyphCache:
         self.width[gids], self.unknown[gids], self.direct[gids] = width, unknown, direct
         self.ink_left[gids] = np.where(n > 0, lo - self.scratch_origin, 0)
         self.ink_columns[gids] = n
-        first = np.cumsum(n) - n
+        first = n.cumsum() - n
         self.atlas_start[gids] = self._used + first
         total = int(n.sum())
         self.atlas = _grown(self.atlas, self._used, total)
         # Every stored column of the canvas, column-major: window i, column lo_i + j -> canvas column i * W + lo_i + j.
-        columns = np.arange(total) + np.repeat(np.arange(k) * W + lo - first, n)
+        columns = np.arange(total) + (np.arange(k) * W + lo - first).repeat(n)
         self.atlas[self._used : self._used + total] = coverage[:, columns].T
         self._used += total
         self._index[code_points] = np.arange(self._count, self._count + k, dtype=np.int32)
@@ -148,11 +148,11 @@ class GlyphCache:
     def entries(self, glyphs: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(strip column, atlas column) of every inked column of ``glyphs`` drawn at ``xs``, in drawing order."""
         n = self.ink_columns[glyphs]
-        first = np.cumsum(n) - n
+        first = n.cumsum() - n
         start = self.atlas_start[glyphs]
         total = int(first[-1] + n[-1]) if len(n) else 0
-        src = np.arange(total) + np.repeat(start - first, n)
-        return src + np.repeat(xs + self.ink_left[glyphs] - start, n), src
+        src = np.arange(total) + (start - first).repeat(n)
+        return src + (xs + self.ink_left[glyphs] - start).repeat(n), src
 
     def composite(self, columns: np.ndarray, dest: np.ndarray, src: np.ndarray) -> None:
         """8-bit OVER of atlas columns ``src`` onto blank ``columns[dest]`` (``uint8 [width, P]``), in order.
@@ -176,14 +176,14 @@ class GlyphCache:
 
         Every column in ``dest`` is inked at least twice, at most ``depth`` times.
         """
-        order = np.argsort(dest, kind="stable")  # grouped by column, drawing order kept inside a column
+        order = dest.argsort(kind="stable")  # grouped by column, drawing order kept inside a column
         dest, src = dest[order], src[order]
         if depth == 2:  # every column exactly twice: (bottom, top) pairs
             self._over(columns, dest[0::2], src[0::2], blank=True)
             self._over(columns, dest[1::2], src[1::2])
             return
-        starts = np.flatnonzero(np.concatenate(([True], dest[1:] != dest[:-1])))
-        rank = np.arange(len(dest)) - np.repeat(starts, np.diff(np.append(starts, len(dest))))
+        starts = np.concatenate(([True], dest[1:] != dest[:-1])).nonzero()[0]
+        rank = np.arange(len(dest)) - starts.repeat(np.diff(np.append(starts, len(dest))))
         for k in range(depth):
             self._over(columns, dest[rank == k], src[rank == k], blank=k == 0)
 

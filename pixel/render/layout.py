@@ -164,22 +164,22 @@ def code_point_layout(
     ids = glyphs.lookup(np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), np.uint32))
     width = glyphs.width[ids]
     lengths = np.fromiter(map(len, words), np.int64, len(words))
-    word_end = np.cumsum(lengths)
+    word_end = lengths.cumsum()
     n_blocks = (lengths + 1) // 2
-    block_end = np.cumsum(n_blocks)
+    block_end = n_blocks.cumsum()
     # First code point of every block: 2b into its word (RTL, reversed word: 0, then 2b - 1 for odd lengths).
-    b = np.arange(len(ids) and int(block_end[-1])) - np.repeat(block_end - n_blocks, n_blocks)
-    first = np.repeat(word_end - lengths, n_blocks) + 2 * b
+    b = np.arange(len(ids) and int(block_end[-1])) - (block_end - n_blocks).repeat(n_blocks)
+    first = (word_end - lengths).repeat(n_blocks) + 2 * b
     if rtl:
-        first -= np.repeat(lengths % 2, n_blocks) * (b > 0)
+        first -= (lengths % 2).repeat(n_blocks) * (b > 0)
     block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
-    patches_before = np.concatenate(([0], np.cumsum(block_patches)))  # empty words have no blocks
+    patches_before = np.concatenate(([0], block_patches.cumsum()))  # empty words have no blocks
     totals = patches_before[block_end] - patches_before[block_end - n_blocks]
     block_patch = patches_before[:-1]
-    before = np.cumsum(width) - width  # x of every code point: its block's x + the widths before it there
+    before = width.cumsum() - width  # x of every code point: its block's x + the widths before it there
     sizes = np.empty_like(first)  # code points per block
     sizes[:-1], sizes[-1:] = first[1:] - first[:-1], len(ids) - first[-1:]
-    xs = before + np.repeat(block_patch * P - before[first], sizes)
+    xs = before + (block_patch * P - before[first]).repeat(sizes)
     return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch)
 
 
@@ -200,7 +200,7 @@ def layout_cached_words(
     """
     ids = cache.lookup(words, rtl)
     totals = cache.total[ids]
-    ends = np.cumsum(totals)
+    ends = totals.cumsum()
     bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last
     out, drawn = _legacy_cut(bounds, max_length, max_seq_length)
     out.piece = Piece(start, ids[:drawn], (ends - totals)[:drawn], totals[:drawn], bounds, bounds[drawn])

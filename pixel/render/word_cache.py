@@ -32,7 +32,6 @@ glyph and word caches are emptied together between strips.
 from __future__ import annotations
 
 from bisect import bisect_right
-from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -166,13 +165,8 @@ class WordCache:
             return np.fromiter(map(table.__getitem__, words), np.int64, len(words))
         except KeyError:
             pass
-        ids = np.fromiter(map(table.get, words, repeat(-1)), np.int64, len(words))
-        if len(ids) and ids.min() < 0:
-            missing = np.flatnonzero(ids < 0)
-            new = [words[i] for i in missing.tolist()]
-            self._measure(list(dict.fromkeys(new)), rtl)
-            ids[missing] = np.fromiter(map(table.__getitem__, new), np.int64, len(new))
-        return ids
+        self._measure(list(dict.fromkeys([word for word in words if word not in table])), rtl)
+        return np.fromiter(map(table.__getitem__, words), np.int64, len(words))
 
     def _measure(self, words: list[str], rtl: bool) -> None:
         """Lay new words out (patches advanced, glyphs and their x, missing glyphs); tiles come later."""
@@ -188,15 +182,15 @@ class WordCache:
         self._patches += int(lay.totals.sum())
         self.state[rows] = _UNTILED
         if np.count_nonzero(g.unknown[ids]) or np.count_nonzero(g.direct[ids]):  # rare; new rows are 0 else
-            owner = np.repeat(np.arange(n_words), lengths)
+            owner = np.arange(n_words).repeat(lengths)
             self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words)
             self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
             self.state[rows] |= self.direct[rows].astype(np.uint8)  # _DIRECT
-        self.glyph_start[rows] = self._glyphs_used + np.cumsum(lengths) - lengths
+        self.glyph_start[rows] = self._glyphs_used + lengths.cumsum() - lengths
         self.glyph_count[rows] = lengths
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))
         self.glyph_ids[used] = ids
-        self.glyph_x[used] = lay.xs - np.repeat((np.cumsum(lay.totals) - lay.totals) * P, lengths)
+        self.glyph_x[used] = lay.xs - ((lay.totals.cumsum() - lay.totals) * P).repeat(lengths)
         self._glyphs_used += len(ids)
         self._count += n_words
         self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
@@ -205,18 +199,18 @@ class WordCache:
         """Build tiles, ink extent and overhang facts of measured words ``wids`` (default: all), all at once."""
         P, g = self.P, self.glyphs
         todo = (
-            np.flatnonzero(~self.tiled[: self._count]) if wids is None else np.unique(wids[~self.tiled[wids]])
+            (~self.tiled[: self._count]).nonzero()[0] if wids is None else np.unique(wids[~self.tiled[wids]])
         )
         if not len(todo):
             return
         total, lengths = self.total[todo], self.glyph_count[todo]
         n_words = len(todo)
-        first = np.cumsum(lengths) - lengths
-        index = np.arange(int(lengths.sum())) + np.repeat(self.glyph_start[todo] - first, lengths)
+        first = lengths.cumsum() - lengths
+        index = np.arange(int(lengths.sum())) + (self.glyph_start[todo] - first).repeat(lengths)
         ids = self.glyph_ids[index]
-        starts = np.concatenate(([0], np.cumsum(total)))  # patches, words side by side
-        xs = self.glyph_x[index] + np.repeat(starts[:-1] * P, lengths)
-        owner = np.repeat(np.arange(n_words), lengths)  # word of every glyph
+        starts = np.concatenate(([0], total.cumsum()))  # patches, words side by side
+        xs = self.glyph_x[index] + (starts[:-1] * P).repeat(lengths)
+        owner = np.arange(n_words).repeat(lengths)  # word of every glyph
         n = g.ink_columns[ids]
         lo = xs + g.ink_left[ids]
         ink_lo, ink_hi = np.full(n_words, _NO_LIMIT), np.full(n_words, -_NO_LIMIT)
@@ -226,7 +220,7 @@ class WordCache:
         ink_lo[empty], ink_hi[empty] = starts[:-1][empty] * P, starts[:-1][empty] * P
         # Each word's own patches, composited from its glyphs only.
         dest, src = g.entries(ids, xs)
-        mine = np.repeat(owner, n)
+        mine = owner.repeat(n)
         inside = (dest >= starts[:-1][mine] * P) & (dest < starts[1:][mine] * P)
         coverage = np.zeros((int(starts[-1]) * P, P), np.uint8)  # (columns, rows)
         g.composite(coverage, dest[inside], src[inside])
@@ -234,17 +228,17 @@ class WordCache:
         left, right = starts[:-1] * P, starts[1:] * P
         edge_left = np.maximum(left - ink_lo, 0)
         edge_count = edge_left + np.maximum(ink_hi - right, 0)
-        edge_first = np.cumsum(edge_count) - edge_count
+        edge_first = edge_count.cumsum() - edge_count
         d, w = dest[~inside], mine[~inside]
         at = edge_first[w] + np.where(d < left[w], d - left[w] + edge_left[w], d - right[w] + edge_left[w])
         edges = np.zeros((int(edge_count.sum()), P), np.uint8)
         g.composite(edges, at, src[~inside])
         # Where two of its own glyphs may ink one column: a glyph starting left of the ink reach of the glyphs
         # before it in its word (a bound; per-word offsets keep the running maximum inside each word).
-        inked = np.flatnonzero(n > 0)
+        inked = (n > 0).nonzero()[0]
         shift = owner[inked] * (1 << 40)
         reach = np.maximum.accumulate(lo[inked] + n[inked] + shift)
-        late = np.flatnonzero((lo[inked][1:] + shift[1:] < reach[:-1]) & (shift[1:] == shift[:-1])) + 1
+        late = ((lo[inked][1:] + shift[1:] < reach[:-1]) & (shift[1:] == shift[:-1])).nonzero()[0] + 1
         multi_lo, multi_hi = np.full(n_words, _NO_LIMIT), np.full(n_words, -_NO_LIMIT)
         word, glyph = owner[inked[late]], inked[late]
         np.minimum.at(multi_lo, word, lo[glyph] - left[word])
@@ -306,14 +300,14 @@ class WordCache:
             if count <= 0:
                 continue
             strip[:, done : piece.start] = 255  # white before the piece
-            src = np.repeat(self.base[piece.ids] - piece.first, piece.total)[:count]
+            src = (self.base[piece.ids] - piece.first).repeat(piece.total)[:count]
             src += self._steps[:count]
             rows[:, piece.start : piece.start + count] = np.take(store, src, axis=0).T
             done = piece.start + count
         strip[:, done:] = 255
         flat = strip.reshape(P, num_patches * P)
         if flags & _SPILLS:  # some word inks outside its own patches: the columns concerned are fixed exactly
-            out = np.flatnonzero(state)  # (every word is tiled and none direct: state is 0 or _SPILLS)
+            out = state.nonzero()[0]  # (every word is tiled and none direct: state is 0 or _SPILLS)
             starts = (
                 pieces[0].starts
                 if len(pieces) == 1
@@ -339,12 +333,15 @@ class WordCache:
     def _from_glyphs(self, pieces: list[Piece], num_patches: int) -> np.ndarray:
         """``assemble`` composited from the glyphs of every word in drawing order (no tiles needed)."""
         P = self.P
-        wids = np.concatenate([piece.ids for piece in pieces])
-        left = np.concatenate([piece.first + piece.start for piece in pieces]) * P
+        if len(pieces) == 1:
+            wids, left = pieces[0].ids, (pieces[0].first + pieces[0].start) * P
+        else:
+            wids = np.concatenate([piece.ids for piece in pieces])
+            left = np.concatenate([piece.first + piece.start for piece in pieces]) * P
         count = self.glyph_count[wids]
-        first = np.cumsum(count) - count
-        index = np.arange(int(count.sum())) + np.repeat(self.glyph_start[wids] - first, count)
-        xs = self.glyph_x[index] + np.repeat(left, count)
+        first = count.cumsum() - count
+        index = np.arange(int(first[-1] + count[-1])) + (self.glyph_start[wids] - first).repeat(count)
+        xs = self.glyph_x[index] + left.repeat(count)
         columns = self.glyphs.compose(self.glyph_ids[index], xs, num_patches * P)  # (width, P) coverage
         np.invert(columns, out=columns)
         return np.ascontiguousarray(columns.T)  # (P, width) gray, C order as the tile path returns
@@ -464,20 +461,20 @@ class WordCache:
     def _overhang(self, strip, wids, left, right, lo, hi) -> None:
         """Recompute, from glyphs in drawing order, every column inked outside its word's own patches."""
         P, width = self.P, strip.shape[1]
-        out = np.flatnonzero((lo < left) | (hi > right))
+        out = ((lo < left) | (hi > right)).nonzero()[0]
         a = np.clip(np.concatenate([lo[out], right[out]]), 0, width)  # spans [lo, left) and [right, hi)
         b = np.clip(np.concatenate([left[out], hi[out]]), 0, width)
         n = np.maximum(b - a, 0)
-        first = np.cumsum(n) - n
-        fix = np.unique(np.arange(int(first[-1] + n[-1])) + np.repeat(a - first, n))  # sorted columns
+        first = n.cumsum() - n
+        fix = np.unique(np.arange(int(first[-1] + n[-1])) + (a - first).repeat(n))  # sorted columns
         if not len(fix):
             return
         involved = np.searchsorted(fix, lo) < np.searchsorted(fix, hi)  # words inking a fixed column
         wids, left = wids[involved], left[involved]
         count = self.glyph_count[wids]
-        first = np.cumsum(count) - count
-        index = np.arange(int(first[-1] + count[-1])) + np.repeat(self.glyph_start[wids] - first, count)
-        dest, src = self.glyphs.entries(self.glyph_ids[index], self.glyph_x[index] + np.repeat(left, count))
+        first = count.cumsum() - count
+        index = np.arange(int(first[-1] + count[-1])) + (self.glyph_start[wids] - first).repeat(count)
+        dest, src = self.glyphs.entries(self.glyph_ids[index], self.glyph_x[index] + left.repeat(count))
         at = np.minimum(np.searchsorted(fix, dest), len(fix) - 1)
         keep = fix[at] == dest
         columns = np.zeros((len(fix), P), np.uint8)

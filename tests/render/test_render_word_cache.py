@@ -149,3 +149,34 @@ def test_stream_with_repeats_and_eviction_stays_exact(make_renderer):
             assert small.words._tiles_used <= small.words.max_tiles + 200  # the budget plus one strip
             sizes.append(len(small.words))
     assert any(b < a for a, b in zip(sizes, sizes[1:], strict=False))  # emptied at least once
+
+
+def test_stream_of_new_text_mixing_tiled_measured_and_new_words(make_renderer):
+    from pixel.render import PangoCairoTextRenderer
+
+    # Zipf-like vocabulary of overhang-prone words: every strip is new text, yet most of its words were met
+    # before (some tiled by an earlier repeated strip, some only measured) and a few are met for the first time.
+    rng = np.random.default_rng(2)
+    vocabulary = ["".join(rng.choice(list(OVERHANG), int(rng.integers(1, 8)))) for _ in range(3000)]
+    weights = 1.0 / np.arange(1, len(vocabulary) + 1)
+    for megabytes in (64.0, 0.25):  # roomy, then a budget that empties the caches mid-stream
+        cached = PangoCairoTextRenderer(cache_megabytes=megabytes, max_seq_length=200)
+        direct = make_renderer(use_cache=False, max_seq_length=200)
+        states, sizes = set(), []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(30):
+                text = " ".join(rng.choice(vocabulary, 60, p=weights / weights.sum()))
+                texts = (
+                    [text, text] if i % 5 == 0 else [text]
+                )  # some strips repeat at once: their words get tiles
+                for t in texts:
+                    words = cached.words
+                    known = [w for w in t.split(" ") if w in words._tables[False]]
+                    if known:
+                        states.update(words.tiled[words.lookup(known, False)].tolist())
+                    assert np.array_equal(cached(t).pixel_values, direct(t).pixel_values)
+                sizes.append(len(cached.words))
+        assert states == {True, False}  # strips held tiled and measured-only words next to new ones
+        if megabytes < 1:
+            assert any(b < a for a, b in zip(sizes, sizes[1:], strict=False))  # emptied mid-stream
