@@ -148,6 +148,8 @@ class CodePointLayout:
     totals: np.ndarray  # int64 [words]: patches every word advances
     first: np.ndarray  # int64 [blocks]: first code point of every block
     block_patch: np.ndarray  # int64 [blocks]: patch every block starts at
+    word_first: np.ndarray  # int64 [words]: first code point of every word
+    word_patch: np.ndarray  # int64 [words]: patch every word starts at
 
 
 def code_point_layout(
@@ -164,23 +166,25 @@ def code_point_layout(
     ids = glyphs.lookup(np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), np.uint32))
     width = glyphs.width[ids]
     lengths = np.fromiter(map(len, words), np.int64, len(words))
-    word_end = lengths.cumsum()
+    word_first = lengths.cumsum() - lengths
     n_blocks = (lengths + 1) // 2
     block_end = n_blocks.cumsum()
     # First code point of every block: 2b into its word (RTL, reversed word: 0, then 2b - 1 for odd lengths).
-    b = np.arange(len(ids) and int(block_end[-1])) - (block_end - n_blocks).repeat(n_blocks)
-    first = (word_end - lengths).repeat(n_blocks) + 2 * b
+    block_first = block_end - n_blocks
+    b = np.arange(len(ids) and int(block_end[-1])) - block_first.repeat(n_blocks)
+    first = word_first.repeat(n_blocks) + 2 * b
     if rtl:
         first -= (lengths % 2).repeat(n_blocks) * (b > 0)
     block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
     patches_before = np.concatenate(([0], block_patches.cumsum()))  # empty words have no blocks
-    totals = patches_before[block_end] - patches_before[block_end - n_blocks]
+    word_patch = patches_before[block_first]
+    totals = patches_before[block_end] - word_patch
     block_patch = patches_before[:-1]
     before = width.cumsum() - width  # x of every code point: its block's x + the widths before it there
     sizes = np.empty_like(first)  # code points per block
     sizes[:-1], sizes[-1:] = first[1:] - first[:-1], len(ids) - first[-1:]
     xs = before + (block_patch * P - before[first]).repeat(sizes)
-    return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch)
+    return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch, word_first, word_patch)
 
 
 def layout_cached_words(

@@ -181,16 +181,16 @@ class WordCache:
         self.total[rows] = lay.totals
         self._patches += int(lay.totals.sum())
         self.state[rows] = _UNTILED
-        if np.count_nonzero(g.unknown[ids]) or np.count_nonzero(g.direct[ids]):  # rare; new rows are 0 else
+        if g.direct[ids].any():  # rare (missing glyphs are direct too); new rows are 0 else
             owner = np.arange(n_words).repeat(lengths)
             self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words)
             self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
             self.state[rows] |= self.direct[rows].astype(np.uint8)  # _DIRECT
-        self.glyph_start[rows] = self._glyphs_used + lengths.cumsum() - lengths
+        self.glyph_start[rows] = self._glyphs_used + lay.word_first
         self.glyph_count[rows] = lengths
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))
         self.glyph_ids[used] = ids
-        self.glyph_x[used] = lay.xs - ((lay.totals.cumsum() - lay.totals) * P).repeat(lengths)
+        self.glyph_x[used] = lay.xs - (lay.word_patch * P).repeat(lengths)
         self._glyphs_used += len(ids)
         self._count += n_words
         self._tables[rtl].update(zip(words, range(first, first + n_words), strict=True))
