@@ -145,6 +145,22 @@ class GlyphCache:
         self.composite(columns, dest, src)
         return columns
 
+    def compose_strips(
+        self, glyphs: np.ndarray, xs: np.ndarray, strip: np.ndarray, count: int, width: int
+    ) -> np.ndarray:
+        """``count`` strips side by side, each as ``compose`` draws it: ``uint8 [count * width, P]``.
+
+        Glyph ``i`` belongs to strip ``strip[i]`` and is drawn at ``xs[i]`` on the whole canvas (its strip's
+        offset ``strip[i] * width`` included). Ink outside its own strip's columns is dropped, exactly as
+        ``compose`` drops ink outside ``[0, width)``, so no strip's ink reaches a neighbour.
+        """
+        columns = np.zeros((count * width, self.P), np.uint8)
+        dest, src = self.entries(glyphs, xs)
+        lo = (strip * width).repeat(self.ink_columns[glyphs])
+        visible = (dest >= lo) & (dest < lo + width)
+        self.composite(columns, dest[visible], src[visible])
+        return columns
+
     def entries(self, glyphs: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(strip column, atlas column) of every inked column of ``glyphs`` drawn at ``xs``, in drawing order."""
         n = self.ink_columns[glyphs]

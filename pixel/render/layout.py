@@ -195,14 +195,17 @@ def layout_cached_words(
     max_seq_length: int,
     pixels_per_patch: int,
     cache: WordCache,
+    ids: np.ndarray | None = None,
 ) -> SentenceLayout:
     """``layout_words`` for the published bigrams (legacy quirks included), from the word cache.
 
-    Each word's patches are looked up (words not seen yet are laid out by ``code_point_layout``, all at once).
+    Each word's patches are looked up (words not seen yet are laid out by ``code_point_layout``, all at once),
+    unless ``ids`` (``int64 [len(words)]``, from ``cache.lookup(words, rtl)``) is given.
     The result carries the words to draw (``piece``: ids and places, for ``WordCache.assemble``); its
     ``blocks`` (for the rare strips drawn directly) come from ``code_point_layout``.
     """
-    ids = cache.lookup(words, rtl)
+    if ids is None:
+        ids = cache.lookup(words, rtl)
     totals = cache.total[ids]
     ends = totals.cumsum()
     bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last

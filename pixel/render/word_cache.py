@@ -151,6 +151,11 @@ class WordCache:
             + (self._join_columns + len(self._joins) * self.P) // self.P
         )
 
+    @property
+    def headroom(self) -> int:
+        """Tiles that may still be charged before the budget is reached (negative when over it)."""
+        return self.max_tiles - self._charged
+
     def begin(self) -> None:
         """Call before each strip; the word cache holds glyph ids, so both caches are emptied together."""
         if self._charged > self.max_tiles or self.glyphs.over_budget:
@@ -345,6 +350,34 @@ class WordCache:
         columns = self.glyphs.compose(self.glyph_ids[index], xs, num_patches * P)  # (width, P) coverage
         np.invert(columns, out=columns)
         return np.ascontiguousarray(columns.T)  # (P, width) gray, C order as the tile path returns
+
+    def new_in_strip(self, wids: np.ndarray) -> bool:
+        """Whether ``assemble`` composites these words from glyphs: none drawn directly, some measured during
+        the current strip (or batch) and not tiled."""
+        state = self.state[wids]
+        if not len(wids) or int(np.bitwise_or.reduce(state)) & _DIRECT:
+            return False
+        untiled = wids[(state & _UNTILED) > 0]
+        return bool(len(untiled)) and int(untiled.max()) >= self._strip_first
+
+    def from_glyphs_many(self, pieces: list[Piece], num_patches: int) -> np.ndarray:
+        """``_from_glyphs`` of many strips (one piece each) in one composite: gray ``uint8 [n, P, num_patches * P]``.
+
+        The strips lie side by side on one canvas; each keeps only its own ink (see ``GlyphCache.compose_strips``).
+        """
+        P, width, n = self.P, num_patches * self.P, len(pieces)
+        wids = np.concatenate([piece.ids for piece in pieces])
+        per_strip = np.fromiter((len(piece.ids) for piece in pieces), np.int64, n)
+        strip = np.arange(n).repeat(per_strip)  # strip of every word
+        left = np.concatenate([piece.first + piece.start for piece in pieces]) * P + strip * width
+        count = self.glyph_count[wids]
+        first = count.cumsum() - count
+        total = int(first[-1] + count[-1]) if len(count) else 0
+        index = np.arange(total) + (self.glyph_start[wids] - first).repeat(count)
+        xs = self.glyph_x[index] + left.repeat(count)
+        columns = self.glyphs.compose_strips(self.glyph_ids[index], xs, strip.repeat(count), n, width)
+        np.invert(columns, out=columns)
+        return np.ascontiguousarray(columns.reshape(n, width, P).transpose(0, 2, 1))  # (n, P, width) gray
 
     def _word_facts(self, wid: int) -> tuple[int, ...]:
         """A tiled word's (width, ink_lo, ink_hi, its edge column at x = 0, multi_lo, multi_hi) as Python ints."""
