@@ -149,3 +149,21 @@ def test_dataset_yields_every_language_and_repeats(corpus):
         "en sentence number 0 with some words",
         "uk sentence number 0 with some words",
     }
+
+
+class _ItemByItem(PangoCairoTextRenderer):
+    render_batch = None  # the collator then renders item by item
+
+
+def test_collator_batch_rendering_equals_item_by_item():
+    texts = ["Hello world. " * 30, "مرحبا بالعالم " * 12, "中文 文本 " * 40, "Hello again, world.", ""]
+    collate = [
+        PretrainingCollator(cls(rgb=rgb), SpanMaskingGenerator(), max_patches=127, seed=1)
+        for cls in (PangoCairoTextRenderer, _ItemByItem)
+        for rgb in (False, True)
+    ]
+    batches = [c(items(texts)) for c in collate]
+    for batch in batches[1:]:
+        assert batch.keys() == batches[0].keys()
+        for key in batch:
+            assert torch.equal(batch[key], batches[0][key]), key
