@@ -278,17 +278,7 @@ class PangoCairoTextRenderer(RendererPersistence):
                     pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
                 pixels[:, eos * P : (eos + 1) * P] = 0
             self._warn_missing(missing, words)
-            encodings.append(
-                Encoding(
-                    pixel_values=pixels,
-                    num_text_patches=eos,
-                    sep_patches=[eos],
-                    word_starts=[*layout.word_starts, layout.end],
-                    word_patch_map=layout.word_patch_map,
-                    truncated=layout.truncated,
-                    num_missing_glyphs=missing,
-                )
-            )
+            encodings.append(self._text_encoding(layout, eos, pixels, missing))
         return encodings
 
     # -- the one code path --------------------------------------------------------------------------------------
@@ -364,6 +354,11 @@ class PangoCairoTextRenderer(RendererPersistence):
         )  # quirk (published): a full canvas loses its last patch
         pixels, missing = self._draw([layout], [eos])
         self._warn_missing(missing, words)
+        return self._text_encoding(layout, eos, pixels, missing)
+
+    @staticmethod
+    def _text_encoding(layout: SentenceLayout, eos: int, pixels: np.ndarray, missing: int) -> Encoding:
+        """The Encoding of one laid-out text (str or word list) whose EOS patch is ``eos``."""
         return Encoding(
             pixel_values=pixels,
             num_text_patches=eos,
