@@ -401,4 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         for source, packer in zip(dataset.sources, dataset.packers, strict=False):
             if packer is not None:  # counts of the main process's own reading (all of it with 0 workers)
                 logger.info("packing %s: %s", source.tag, packer.stats.summary())
+    _end_distributed()
     return 0
+
+
+def _end_distributed() -> None:
+    """Tear the process group down before exit: left to interpreter shutdown, a gloo worker thread can still be
+    running and abort the process ("terminate called without an active exception") after a successful run."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
