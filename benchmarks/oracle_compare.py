@@ -301,9 +301,7 @@ def run_strategy(args, strategy: str) -> list[tuple]:
     print(f"[{strategy}] ours: {Path(pixel.__file__).parent}")
     out = args.oracle_dir / "out"
     out.mkdir(parents=True, exist_ok=True)
-    ours = PangoCairoTextRenderer(
-        rendering_strategy=strategy, use_cache=False if args.reference_path else None
-    )
+    ours = PangoCairoTextRenderer(rendering_strategy=strategy, use_cache=not args.reference_path)
     ours("warm up")  # builds the isolated fontconfig config and publishes it in FONTCONFIG_FILE
     conf = os.environ.get("FONTCONFIG_FILE")
     if not conf or ours.font_file not in Path(conf).read_text():

@@ -206,9 +206,15 @@ class PangoCairoTextRenderer(RendererPersistence):
         """
         if self.rendering_strategy == "continuous":
             return self._checked(self.continuous.text(text), [text])
+        words, rtl = self._drawn_words(text, rtl)
+        return self._encode(words, max_length, rtl)
+
+    @staticmethod
+    def _drawn_words(text: str, rtl: bool = False) -> tuple[list[str], bool]:
+        """The words of a sentence in drawing order (RTL: reversed) and the RTL flag."""
         words = split_words(text)
         rtl = rtl or is_rtl(" ".join(words))
-        return self._encode(words[::-1] if rtl else words, max_length, rtl)
+        return (words[::-1] if rtl else words), rtl
 
     def render_words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
         """Pre-tokenised words, used as given; RTL only reverses characters inside blocks, not the word order."""
@@ -239,11 +245,9 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _render_chunk(self, texts: list[str]) -> list[Encoding]:
         """``render_text`` of every text after one ``_begin`` (bigrams, cache on)."""
         P, S, cache = self.pixels_per_patch, self.max_seq_length, self.words
-        prepared = []  # (words in drawing order, RTL flag), as ``render_text`` passes them to ``_encode``
-        for text in texts:
-            words = split_words(text)
-            rtl = is_rtl(" ".join(words))
-            prepared.append((words[::-1] if rtl else words, rtl))
+        prepared = [
+            self._drawn_words(text) for text in texts
+        ]  # as ``render_text`` passes them to ``_encode``
         words_of = [google_quirk(words) for words, _ in prepared]
         ids_of: list[np.ndarray] = [np.empty(0, np.int64)] * len(texts)
         for flag in (False, True):  # measure the new words of every strip at once
@@ -272,10 +276,7 @@ class PangoCairoTextRenderer(RendererPersistence):
                 pixels, missing = self._draw([layout], [eos])
             else:
                 missing = int(cache.unknown[layout.piece.ids].sum())
-                pixels = gray
-                if self.rgb:
-                    pixels = np.empty((*gray.shape, 3), np.uint8)
-                    pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
+                pixels = self._channels(gray)
                 pixels[:, eos * P : (eos + 1) * P] = 0
             self._warn_missing(missing, words)
             encodings.append(self._text_encoding(layout, eos, pixels, missing))
@@ -309,6 +310,14 @@ class PangoCairoTextRenderer(RendererPersistence):
         plans = self._plans(words, rtl)
         return layout_words(words, plans, start, max_length, self.legacy, self.max_seq_length, rtl)
 
+    def _channels(self, gray: np.ndarray) -> np.ndarray:
+        """``gray`` as the renderer returns pixels: itself, or ``[H, W, 3]`` when ``rgb``."""
+        if not self.rgb:
+            return gray
+        pixels = np.empty((*gray.shape, 3), np.uint8)  # three strided copies: faster than np.repeat here
+        pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
+        return pixels
+
     def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
         """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
@@ -319,10 +328,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             missing = int(self.words.unknown[ids].sum())
             gray = self.words.assemble(pieces, num_patches)
             if gray is not None:
-                pixels = gray
-                if self.rgb:  # three strided copies: much faster than np.repeat or broadcasting here
-                    pixels = np.empty((*gray.shape, 3), np.uint8)
-                    pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
+                pixels = self._channels(gray)
         elif self.use_cache:
             words = [w for layout in layouts for w in layout.words]
             missing = sum(plan.unknown for _, plan, _ in words)
