@@ -104,23 +104,28 @@ class Pooling(nn.Module):
 
 
 class PoolingForSequenceClassificationHead(nn.Module):
-    """Linear -> GELU (not for PMA) -> LayerNorm (eps 1e-12, optional) -> Dropout -> pooling over patches."""
+    """Linear -> GELU -> LayerNorm (eps 1e-12, if ``add_layer_norm``) -> Dropout -> pooling over patches.
+
+    As published, PMA pooling skips the Linear *and* the GELU (both still exist, so the keys match), and ``ln``
+    exists whether or not it is applied: a published checkpoint always carries ``pooler.ln.*``.
+    """
 
     def __init__(
         self, hidden_size: int, hidden_dropout_prob: float, add_layer_norm: bool, mode: PoolingMode
     ) -> None:
         super().__init__()
         self.mode = mode
+        self.add_layer_norm = add_layer_norm
         self.linear = nn.Linear(hidden_size, hidden_size)
         self.activation = nn.GELU()
-        self.ln = nn.LayerNorm(hidden_size, eps=1e-12) if add_layer_norm else None
+        self.ln = nn.LayerNorm(hidden_size, eps=1e-12)
         self.dropout = nn.Dropout(hidden_dropout_prob)
         self.pooling = Pooling(mode, hidden_size)
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.linear(hidden_states)
+        """hidden_states (B, L, D), attention_mask (B, L) -> (B, D)."""
         if self.mode.name != "pma":
-            hidden_states = self.activation(hidden_states)
-        if self.ln is not None:
+            hidden_states = self.activation(self.linear(hidden_states))
+        if self.add_layer_norm:
             hidden_states = self.ln(hidden_states)
         return self.pooling(self.dropout(hidden_states), attention_mask)

@@ -130,6 +130,30 @@ def test_pooling_modes_follow_the_published_math(make_config, make_batch):
     torch.testing.assert_close(model(pixel_values, attention_mask).logits, model.classifier(cls_pooled))
 
 
+def test_pma_head_skips_linear_and_gelu_as_published(make_config, make_batch):
+    """The published head feeds PMA the encoder output through LayerNorm and dropout only (no Linear, no GELU)."""
+    pixel_values, attention_mask = make_batch(num_patches=L)
+    model = build("seq-pma2", make_config).eval()
+    encoded = model.vit(pixel_values, attention_mask).last_hidden_state[:, 1:]
+    pooled = model.pooler.pooling(model.pooler.ln(encoded), attention_mask)
+    torch.testing.assert_close(model(pixel_values, attention_mask).logits, model.classifier(pooled))
+
+
+@pytest.mark.parametrize("mode", ["mean", "pma2"])
+def test_pooler_always_owns_its_layer_norm(tmp_path, make_config, make_batch, mode):
+    """`pooler.ln.*` exists without `add_layer_norm` too (published checkpoints carry it), and is then unused."""
+    model = build(f"seq-{mode}", make_config, add_layer_norm=False).eval()
+    assert {"pooler.ln.weight", "pooler.ln.bias"} <= set(model.state_dict())
+    model.save_pretrained(tmp_path)
+    _, info = PIXELForSequenceClassification.from_pretrained(tmp_path, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    pixel_values, attention_mask = make_batch(num_patches=L)
+    before = model(pixel_values, attention_mask).logits
+    with torch.no_grad():
+        model.pooler.ln.weight.fill_(3.0)
+    torch.testing.assert_close(model(pixel_values, attention_mask).logits, before, rtol=0, atol=0)
+
+
 def test_pma_masks_keys_not_values(make_config):
     model = build("seq-pma2", make_config).eval()
     pma = model.pooler.pooling.pooler
