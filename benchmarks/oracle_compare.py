@@ -22,6 +22,10 @@ see exactly the same fonts; locale ``C.UTF-8``; the published ``load_font`` regi
 the oracle's outputs back and compares them with our renderer in this process.
 
     python benchmarks/oracle_compare.py --oracle-dir /tmp/oracle [--strategies bigrams continuous] [--per-lang 20]
+        [--font-file /path/GoNotoCurrent.ttf]
+
+``--font-file`` sets the main font of both sides (default: our renderer's default main font); the fallback
+fonts are Debian's Noto folders either way.
 
 Compared per case: ``pixel_values`` (grayscale and RGB), ``num_text_patches``, ``sep_patches`` (the published
 continuous renderer and every published overflow window give pixel offsets; they are divided by the patch size;
@@ -301,7 +305,12 @@ def run_strategy(args, strategy: str) -> list[tuple]:
     print(f"[{strategy}] ours: {Path(pixel.__file__).parent}")
     out = args.oracle_dir / "out"
     out.mkdir(parents=True, exist_ok=True)
-    ours = PangoCairoTextRenderer(rendering_strategy=strategy, use_cache=not args.reference_path)
+    fonts: dict = {}
+    if args.font_file is not None:  # a font_file alone registers no fallbacks: keep the default Noto folders
+        from pixel.render.fonts import DEFAULT_FALLBACK_DIRS
+
+        fonts = {"font_file": args.font_file, "fallback_fonts_dir": [str(d) for d in DEFAULT_FALLBACK_DIRS]}
+    ours = PangoCairoTextRenderer(rendering_strategy=strategy, use_cache=not args.reference_path, **fonts)
     ours("warm up")  # builds the isolated fontconfig config and publishes it in FONTCONFIG_FILE
     conf = os.environ.get("FONTCONFIG_FILE")
     if not conf or ours.font_file not in Path(conf).read_text():
@@ -423,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         "--reference-path",
         action="store_true",
         help="ours with use_cache=False (the uncached reference path) instead of the default",
+    )
+    parser.add_argument(
+        "--font-file",
+        type=Path,
+        help="main font of both renderers (default: ours's default); fallbacks stay Debian's Noto folders",
     )
     parser.add_argument("--show", type=int, default=3, help="mismatching cases printed per group")
     parser.add_argument("--oracle-side", action="store_true", help=argparse.SUPPRESS)
