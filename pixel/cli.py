@@ -11,6 +11,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "render en/hi/uk/zh samples (and more as the project grows) with built-in defaults",
     ),
     "render": ("pixel.render.command", "main", "render text to a PNG and print patch counts and word starts"),
+    "fonts": (
+        "pixel.render.font_store",
+        "main",
+        "show a renderer's fonts with sha256; install/verify GoNotoCurrent.ttf (PIXEL's font)",
+    ),
     "pretrain": ("pixel.train.pretrain", "main", "MAE pretraining from a YAML preset"),
     "finetune": (
         "pixel.train.finetune",

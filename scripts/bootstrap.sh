@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by ./demo.sh and ./test.sh: system libraries and fonts (apt), a virtualenv,
-# torch pinned to the CPU wheel first (so no CUDA build is ever pulled), then this package.
+# torch pinned to the CPU wheel first (so no CUDA build is ever pulled), then this package, then PIXEL's font.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${PIXEL_VENV:-$ROOT/.venv}"
@@ -31,4 +31,14 @@ if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
   "$VENV/bin/python" -m pip install -q -e "$ROOT$EXTRAS"
   touch "$stamp"
+fi
+
+# PIXEL's main font, GoNotoCurrent.ttf (not in Debian): fetched from the pixar-render wheel without installing it,
+# sha256-verified, kept in ~/.local/share/pixel/fonts (or $PIXEL_FONTS_DIR). Idempotent; without it the renderer
+# falls back to Noto Sans with a warning.
+if font_status=$("$VENV/bin/pixel" fonts --install --check 2>&1); then
+  echo "[setup] ${font_status%%$'\n'*}"
+else
+  echo "$font_status" >&2
+  echo "[setup] WARNING: GoNotoCurrent.ttf could not be installed (see above); renderers use Noto Sans instead" >&2
 fi

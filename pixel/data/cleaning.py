@@ -78,7 +78,7 @@ def renderer_font_files(renderer: object) -> list[Path]:
     """
     from pixel.render.fonts import default_fonts, font_files_in
 
-    default_main, default_dirs = default_fonts()
+    default_main, default_dirs = default_fonts(getattr(renderer, "rendering_strategy", "bigrams"))
     main = getattr(renderer, "font_file", None) or default_main
     dirs = (
         getattr(renderer, "fallback_fonts_dir", None)

@@ -1,4 +1,5 @@
-"""Fonts: default Noto set, isolated fontconfig, family names and fingerprints.
+"""Fonts: the defaults (GoNotoCurrent for the published strategies, Debian's Noto set), isolated fontconfig,
+family names and fingerprints.
 
 Pixels depend on which font files fontconfig can see and on its rendering settings, so every renderer gets its
 own ``FcConfig`` built from a generated ``fonts.conf`` that sees only the main font and the fallback folders,
@@ -13,6 +14,7 @@ import ctypes.util
 import hashlib
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,11 +23,17 @@ from xml.sax.saxutils import escape
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 # Debian's `fonts-noto-core` and `fonts-noto-cjk` (installed by scripts/bootstrap.sh).
-DEFAULT_FONT_FILE = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+NOTO_SANS_FILE = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 DEFAULT_FALLBACK_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/opentype/noto"))
 _INSTALL_HINT = (
     "install them with `sudo apt-get install fonts-noto-core fonts-noto-cjk` (scripts/bootstrap.sh does)"
 )
+# The main font of PIXEL and PIXEL-M4 (a merged Noto font from go-noto-universal), as shipped in the released
+# checkpoint folders; `pixel fonts --install` puts a verified copy into `font_store_dir()`.
+GO_NOTO_NAME = "GoNotoCurrent.ttf"
+GO_NOTO_SHA256 = "83ab5c39e2b1c34a955136275ce0db068cb20d9643ead033d6b8124a73ab4f64"
+# Strategies whose default main font is GoNotoCurrent, as in the published code.
+PUBLISHED_STRATEGIES = ("bigrams", "continuous")
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,48 @@ SCRIPT_FONT_PREFERENCES = (
 )
 
 
-def default_fonts() -> tuple[Path, tuple[Path, ...]]:
-    """The main font and fallback folders used when no font is given; a clear error when missing."""
-    missing = [str(p) for p in (DEFAULT_FONT_FILE, *DEFAULT_FALLBACK_DIRS) if not p.exists()]
+def font_store_dir() -> Path:
+    """Per-user folder of fonts this package installs: ``$PIXEL_FONTS_DIR``, else
+    ``$XDG_DATA_HOME/pixel/fonts`` (``~/.local/share/pixel/fonts``)."""
+    if os.environ.get("PIXEL_FONTS_DIR"):
+        return Path(os.environ["PIXEL_FONTS_DIR"])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "pixel" / "fonts"
+
+
+def installed_go_noto() -> Path | None:
+    """The installed GoNotoCurrent.ttf if its bytes are the published ones, else None."""
+    path = font_store_dir() / GO_NOTO_NAME
+    return path if path.is_file() and sha256_file(path) == GO_NOTO_SHA256 else None
+
+
+@cache
+def _warn_no_go_noto(store: Path) -> None:
+    # Once per process and folder: every renderer built without the font would say the same.
+    warnings.warn(
+        f"{GO_NOTO_NAME}, the main font of PIXEL and PIXEL-M4, is not installed in {store}: rendering with "
+        f"Debian's Noto Sans instead, so pixels differ from the published renderers'. Run `pixel fonts --install` "
+        f"(or `pixel fonts --install --from <released checkpoint folder>/{GO_NOTO_NAME}`).",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def default_fonts(strategy: str = "bigrams") -> tuple[Path, tuple[Path, ...]]:
+    """The main font and fallback folders used when no font is given; a clear error when missing.
+
+    ``bigrams`` and ``continuous`` draw with GoNotoCurrent when it is installed (one warning when it is not);
+    the other strategies with Noto Sans. Fallbacks are Debian's Noto folders for all of them.
+    """
+    missing = [str(p) for p in (NOTO_SANS_FILE, *DEFAULT_FALLBACK_DIRS) if not p.exists()]
     if missing:
         raise FileNotFoundError(f"default Noto fonts not found ({', '.join(missing)}); {_INSTALL_HINT}")
-    return DEFAULT_FONT_FILE, DEFAULT_FALLBACK_DIRS
+    if strategy in PUBLISHED_STRATEGIES:
+        go_noto = installed_go_noto()
+        if go_noto is not None:
+            return go_noto, DEFAULT_FALLBACK_DIRS
+        _warn_no_go_noto(font_store_dir())
+    return NOTO_SANS_FILE, DEFAULT_FALLBACK_DIRS
 
 
 def font_files_in(folder: Path) -> list[Path]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
-from pixel.render.fonts import RenderSettings, sha256_file
+from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, RenderSettings, sha256_file
 
 TEXT_RENDERER_NAME = "text_renderer_config.json"
 
@@ -30,11 +31,29 @@ _INIT_KEYS = (
 )
 
 
-def _inside(folder: Path, name: str, what: str) -> Path:
-    """``folder / name``, refusing names that would point outside ``folder``."""
-    path = (folder / name).resolve()
-    if Path(name).is_absolute() or folder.resolve() not in path.parents:
-        raise ValueError(f"{what} {name!r} in {folder / TEXT_RENDERER_NAME} points outside its folder")
+def _hub_blobs(folder: Path) -> Path | None:
+    """``<repo>/blobs`` if ``folder`` lies in a Hugging Face cache snapshot (``<repo>/snapshots/<commit>/...``)."""
+    for parent in folder.parents:
+        if parent.name == "snapshots" and (parent.parent / "blobs").is_dir():
+            return parent.parent / "blobs"
+    return None
+
+
+def _inside(folder: Path, name: str, config_path: Path) -> Path:
+    """``folder / name``, refusing names that point outside ``folder``.
+
+    The name is checked as written (no ``..``, not absolute) and the file it resolves to must lie in ``folder``,
+    or, in a hub cache snapshot, where the snapshot's links point: the same repository's ``blobs/``.
+    """
+    path = Path(os.path.normpath(folder.absolute() / name))
+    resolved = path.resolve()
+    roots = [folder.resolve()] + [b.resolve() for b in [_hub_blobs(folder.absolute())] if b is not None]
+    if (
+        Path(name).is_absolute()
+        or folder.absolute() not in path.parents
+        or not any(root in resolved.parents for root in roots)
+    ):
+        raise ValueError(f"font_file {name!r} in {config_path} points outside its folder")
     return path
 
 
@@ -80,37 +99,46 @@ class RendererPersistence:
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path, fallback_fonts_dir: str | Path | None = None, **overrides: Any
+        cls,
+        name_or_path: str | Path,
+        fallback_fonts_dir: str | Path | None = None,
+        *,
+        subfolder: str = "",
+        revision: str | None = None,
+        cache_dir: str | Path | None = None,
+        token: str | bool | None = None,
+        **overrides: Any,
     ):
-        """Load from a folder (or a Hugging Face hub id) holding ``text_renderer_config.json`` and its font file.
+        """Load from a folder or a Hugging Face hub id holding ``text_renderer_config.json`` and its font file.
 
-        Released configs name no strategy; they are loaded as ``bigrams`` (PIXEL-M4) unless overridden. A font
-        whose bytes differ from the recorded fingerprint loads with a loud warning. Keyword overrides are set
-        after construction from the config, as the published ``from_dict`` does.
+        Hub ids go through ``huggingface_hub`` (its cache, ``HF_HUB_OFFLINE``, ``revision``, ``subfolder`` such
+        as ``last-checkpoint``). Released configs name no strategy; they are loaded as ``bigrams`` (PIXEL-M4)
+        unless overridden, and, as they record no fallback fonts, get the Debian Noto folders as fallbacks. A
+        font whose bytes differ from the recorded fingerprint loads with a loud warning. Keyword overrides are
+        set after construction from the config, as the published ``from_dict`` does.
         """
-        folder = Path(name_or_path)
+        folder = Path(name_or_path) / subfolder
         if not (folder / TEXT_RENDERER_NAME).is_file():
-            folder = _download(str(name_or_path))
+            if Path(name_or_path).is_dir():
+                raise FileNotFoundError(f"{folder} has no {TEXT_RENDERER_NAME}")
+            folder = _download(str(name_or_path), subfolder, revision, cache_dir, token)
         config_path = folder / TEXT_RENDERER_NAME
-        config = json.loads(config_path.read_text())
-        if "font_file" not in config:
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{config_path} is not valid JSON: {error}") from error
+        if not isinstance(config, dict) or "font_file" not in config:
             raise ValueError(f"{config_path} has no 'font_file'")
-        font_path = _inside(folder, config["font_file"], "font_file")
+        font_path = _inside(folder, config["font_file"], config_path)
         if not font_path.is_file():
             raise FileNotFoundError(f"font file {font_path} named in {config_path} not found")
         kwargs = {k: config[k] for k in _INIT_KEYS if k in config}
-        kwargs["font_file"] = str(font_path)
+        kwargs["font_file"] = str(font_path)  # the name as saved (a hub snapshot link, not its blob)
         if isinstance(kwargs.get("render_settings"), dict):
             kwargs["render_settings"] = RenderSettings.from_dict(kwargs["render_settings"])
         kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
-        if fallback_fonts_dir is None and config.get("fallback_fonts_dirs"):
-            recorded = [Path(d) for d in config["fallback_fonts_dirs"]]
-            fallback_fonts_dir = [d for d in recorded if d.is_dir()] or None
-            if len(fallback_fonts_dir or []) < len(recorded):
-                warnings.warn(
-                    f"fallback font folders recorded in {config_path} are missing here: {recorded}",
-                    stacklevel=2,
-                )
+        if fallback_fonts_dir is None:
+            fallback_fonts_dir = _recorded_fallbacks(config, config_path)
         renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
         for key, value in overrides.items():
             setattr(renderer, key, value)
@@ -125,20 +153,58 @@ class RendererPersistence:
         return renderer
 
 
-def _download(repo_id: str) -> Path:
-    """Fetch a renderer config and its font file from the Hugging Face hub (cached by huggingface_hub)."""
+def _recorded_fallbacks(config: dict, config_path: Path) -> list[Path] | None:
+    """The fallback folders a config records that exist here; Debian's Noto folders for a released config.
+
+    The published trainer saved no fallback folders, although pretraining used Noto fallbacks (spec 1.11); with
+    none, every glyph the main font lacks (all of CJK for GoNotoCurrent) would be drawn as a missing box.
+    """
+    if "fallback_fonts_dirs" not in config:
+        present = [d for d in DEFAULT_FALLBACK_DIRS if d.is_dir()]
+        return present or None
+    recorded = [Path(d) for d in config["fallback_fonts_dirs"] or []]
+    found = [d for d in recorded if d.is_dir()]
+    if len(found) < len(recorded):
+        warnings.warn(
+            f"fallback font folders recorded in {config_path} are missing here: "
+            f"{[str(d) for d in recorded if d not in found]}",
+            stacklevel=3,
+        )
+    return found or None
+
+
+def _download(
+    repo_id: str, subfolder: str, revision: str | None, cache_dir: str | Path | None, token: str | bool | None
+) -> Path:
+    """Fetch a renderer config and its font file through the Hugging Face hub cache; the snapshot folder."""
     from huggingface_hub import hf_hub_download
 
+    where = f"{repo_id}/{subfolder}".rstrip("/") + (f"@{revision}" if revision else "")
+
+    def fetch(filename: str) -> Path:
+        try:
+            return Path(
+                hf_hub_download(
+                    repo_id,
+                    filename,
+                    subfolder=subfolder or None,
+                    revision=revision,
+                    cache_dir=cache_dir,
+                    token=token,
+                )
+            )
+        except Exception as error:  # hub errors vary by version; name what was asked for
+            raise FileNotFoundError(
+                f"{where}: {filename} is neither in a local folder nor obtainable from the Hugging Face hub "
+                f"or its cache ({type(error).__name__}: {error})"
+            ) from error
+
+    config_file = fetch(TEXT_RENDERER_NAME)
     try:
-        config_file = Path(hf_hub_download(repo_id, TEXT_RENDERER_NAME))
-    except Exception as error:  # hub errors vary by version; name what was asked for
-        raise FileNotFoundError(
-            f"{repo_id!r} is neither a folder with {TEXT_RENDERER_NAME} nor a reachable hub repo ({error})"
-        ) from error
-    font_name = json.loads(config_file.read_text())["font_file"]
-    if Path(font_name).name != font_name:
-        raise ValueError(
-            f"font_file {font_name!r} in {repo_id}/{TEXT_RENDERER_NAME} points outside its folder"
-        )
-    hf_hub_download(repo_id, font_name)
+        font_name = json.loads(config_file.read_text(encoding="utf-8"))["font_file"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{where}/{TEXT_RENDERER_NAME} has no readable 'font_file' ({error})") from error
+    if not isinstance(font_name, str) or Path(font_name).name != font_name:
+        raise ValueError(f"font_file {font_name!r} in {where}/{TEXT_RENDERER_NAME} points outside its folder")
+    fetch(font_name)
     return config_file.parent

@@ -37,8 +37,10 @@ class PangoCairoTextRenderer(RendererPersistence):
     """Renders text to a ``P``-pixel-high strip of ``P x P`` patches with Pango/cairo.
 
     ``rendering_strategy`` is one of ``bigrams`` (published PIXEL-M4, the default), ``continuous`` (published
-    PIXEL), ``words``, ``mono`` and ``grapheme_bigrams``. With no ``font_file`` the Debian Noto fonts are used
-    (Noto Sans plus every Noto font as fallback). ``max_seq_length`` and ``rgb`` may be changed after
+    PIXEL), ``words``, ``mono`` and ``grapheme_bigrams``. With no ``font_file``, ``bigrams`` and ``continuous``
+    draw with GoNotoCurrent, the published main font, once ``pixel fonts --install`` has put it in place (else
+    with Noto Sans and one warning), the other strategies with Noto Sans; every Debian Noto font is a fallback.
+    ``max_seq_length`` and ``rgb`` may be changed after
     construction. ``font_color``, ``background_color`` and ``pad_size`` are accepted for compatibility with
     released configs and, as in the published code, unused. ``left_padding`` (``continuous`` only) is where text
     starts: 0 px in PIXEL-M4's copy of the PIXEL renderer (default), 2 px in the original PIXEL repository.
@@ -74,7 +76,7 @@ class PangoCairoTextRenderer(RendererPersistence):
                 )
             )
         if font_file is None:
-            default_file, default_dirs = default_fonts()
+            default_file, default_dirs = default_fonts(rendering_strategy)
             self.font_file = str(default_file)
             self.fallback_dirs = default_dirs if given_dirs is None else given_dirs
         else:

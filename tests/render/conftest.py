@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pixel.render import PangoCairoTextRenderer
+from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, NOTO_SANS_FILE
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
@@ -15,6 +16,18 @@ def renderer(strategy: str = "bigrams", rgb: bool = False, use_cache: bool = Tru
     return PangoCairoTextRenderer(
         rendering_strategy=strategy, rgb=rgb, use_cache=use_cache, max_seq_length=max_seq_length
     )
+
+
+@pytest.fixture(scope="session")
+def noto_renderer():
+    """``noto_renderer(**kwargs)``: the Debian Noto set (Noto Sans, every Noto font as fallback) whether or not
+    GoNotoCurrent is installed, for tests whose premise is a property of those fonts."""
+
+    def make(**kwargs) -> PangoCairoTextRenderer:
+        dirs = list(DEFAULT_FALLBACK_DIRS)
+        return PangoCairoTextRenderer(font_file=NOTO_SANS_FILE, fallback_fonts_dir=dirs, **kwargs)
+
+    return make
 
 
 @pytest.fixture(scope="session")

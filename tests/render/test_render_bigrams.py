@@ -30,9 +30,11 @@ def test_whitespace_is_never_drawn_and_only_splits(make_renderer):
 def test_isolated_code_points_are_not_shaped_together(make_renderer):
     # oa|tm|ea|l: "tm" is t + m measured apart (17 px), so it takes 2 patches.
     assert make_renderer()("oatmeal").word_starts == [0, 5]
-    # A Devanagari vowel sign drawn alone gets HarfBuzz's dotted circle (10 px wide) instead of joining its base.
+    # A Devanagari vowel sign drawn alone gets HarfBuzz's dotted circle (10-11 px wide, by font) instead of
+    # joining its base.
     backend = make_renderer().backend
-    assert backend.extent("ि").width == 10 and backend.extent("कि").width < backend.extent("क").width + 10
+    sign = backend.extent("ि").width
+    assert sign >= 10 and backend.extent("कि").width < backend.extent("क").width + sign
 
 
 def test_rgb_is_gray_replicated_and_same_as_direct_rgb24(make_renderer):
@@ -63,13 +65,14 @@ def test_attention_mask():
     assert get_attention_mask(10, 4).tolist() == [1, 1, 1, 1]
 
 
-def test_language_is_explicit_and_changes_only_cjk_faces(make_renderer):
+def test_language_is_explicit_and_changes_only_cjk_faces(make_renderer, noto_renderer):
     # Pango's default language comes from the locale; the renderer sets it explicitly ("c" = the published
     # renderer under C.UTF-8). "zh-cn" picks the Chinese face of the CJK collection: pixels change, layout does not.
     from pixel.render import PangoCairoTextRenderer
 
+    # Noto Sans has no Han, so the fallback Noto CJK collection draws it (GoNotoCurrent has one Han face itself).
     text = "中文字 直 骨 次 今"
-    default, chinese = make_renderer()(text), PangoCairoTextRenderer(language="zh-cn")(text)
+    default, chinese = noto_renderer()(text), noto_renderer(language="zh-cn")(text)
     assert default.word_starts == chinese.word_starts
     assert not np.array_equal(default.pixel_values, chinese.pixel_values)
     latin = "My cat loves oatmeal ."

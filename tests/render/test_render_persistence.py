@@ -2,12 +2,13 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pixel.render import TEXT_RENDERER_NAME, PangoCairoTextRenderer
-from pixel.render.fonts import DEFAULT_FONT_FILE
+from pixel.render.fonts import NOTO_SANS_FILE
 
 # The documented released config (PIXEL / PIXEL-M4 RENDERING.md), with the font stored under its hub-cache name.
 HASHED = "a" * 64 + "." + "b" * 64
@@ -31,7 +32,7 @@ def test_round_trip_records_strategy_settings_and_fingerprints(tmp_path, make_re
     config = json.loads((tmp_path / TEXT_RENDERER_NAME).read_text())
     assert config["rendering_strategy"] == "grapheme_bigrams" and config["language"] == "c"
     assert config["render_settings"]["hintstyle"] == "hintslight" and len(config["font_sha256"]) == 1
-    assert (tmp_path / DEFAULT_FONT_FILE.name).is_file()
+    assert (tmp_path / NOTO_SANS_FILE.name).is_file()
     loaded = PangoCairoTextRenderer.from_pretrained(tmp_path)
     assert (loaded.rendering_strategy, loaded.rgb, loaded.max_seq_length) == ("grapheme_bigrams", True, 64)
     assert loaded.fallback_dirs == original.fallback_dirs
@@ -40,7 +41,7 @@ def test_round_trip_records_strategy_settings_and_fingerprints(tmp_path, make_re
 
 
 def test_released_config_loads_as_bigrams_with_hashed_font_name(tmp_path):
-    shutil.copyfile(DEFAULT_FONT_FILE, tmp_path / HASHED)
+    shutil.copyfile(NOTO_SANS_FILE, tmp_path / HASHED)
     (tmp_path / TEXT_RENDERER_NAME).write_text(json.dumps(RELEASED))
     renderer = PangoCairoTextRenderer.from_pretrained(tmp_path, max_seq_length=32)
     assert renderer.rendering_strategy == "bigrams" and renderer.max_seq_length == 32
@@ -48,9 +49,10 @@ def test_released_config_loads_as_bigrams_with_hashed_font_name(tmp_path):
 
 
 def test_different_font_bytes_warn_loudly(tmp_path):
-    PangoCairoTextRenderer().save_pretrained(tmp_path)
-    other = DEFAULT_FONT_FILE.with_name("NotoSans-Bold.ttf")
-    shutil.copyfile(other, tmp_path / DEFAULT_FONT_FILE.name)
+    renderer = PangoCairoTextRenderer()
+    renderer.save_pretrained(tmp_path)
+    other = NOTO_SANS_FILE.with_name("NotoSans-Bold.ttf")
+    shutil.copyfile(other, tmp_path / Path(renderer.font_file).name)
     with pytest.warns(UserWarning, match="FONT MISMATCH"):
         PangoCairoTextRenderer.from_pretrained(tmp_path)
 
@@ -61,7 +63,7 @@ def test_different_font_bytes_warn_loudly(tmp_path):
 def test_font_path_may_not_escape_its_folder(tmp_path, name):
     folder = tmp_path / "renderer"
     folder.mkdir()
-    shutil.copyfile(DEFAULT_FONT_FILE, tmp_path / "NotoSans-Regular.ttf")
+    shutil.copyfile(NOTO_SANS_FILE, tmp_path / "NotoSans-Regular.ttf")
     (folder / TEXT_RENDERER_NAME).write_text(json.dumps({**RELEASED, "font_file": name}))
     with pytest.raises(ValueError, match="outside its folder"):
         PangoCairoTextRenderer.from_pretrained(folder)
