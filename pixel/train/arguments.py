@@ -80,6 +80,12 @@ class ModelArguments:
     )
     cache_dir: str | None = field(default=None, metadata={"help": "Where hub downloads are cached."})
     model_revision: str = field(default="main", metadata={"help": "Hub revision (branch, tag or commit)."})
+    subfolder: str = field(
+        default="",
+        metadata={
+            "help": "Folder inside the model folder or hub repo holding the model, e.g. last-checkpoint."
+        },
+    )
     use_auth_token: str | None = field(default=None, metadata={"help": "Hub token for private models."})
     dropout_prob: float = field(
         default=0.1, metadata={"help": "Dropout of the hidden states and attention probabilities (both)."}

@@ -185,12 +185,18 @@ def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name:
         overrides["fallback_fonts_dir"] = model_args.fallback_fonts_dir
     if model_args.rendering_strategy:
         overrides["rendering_strategy"] = model_args.rendering_strategy
-    source = model_args.processor_name or model_args.model_name_or_path
-    if Path(source).is_dir() and not (Path(source) / RENDERER_CONFIG).exists():
-        logger.warning("%s has no %s: using the default renderer", source, RENDERER_CONFIG)
+    if model_args.processor_name:
+        source, subfolder = model_args.processor_name, ""
+    else:
+        source, subfolder = model_args.model_name_or_path, model_args.subfolder
+    if Path(source).is_dir() and not (Path(source) / subfolder / RENDERER_CONFIG).exists():
+        logger.warning("%s has no %s: using the default renderer", Path(source) / subfolder, RENDERER_CONFIG)
         renderer = PangoCairoTextRenderer(**overrides)
     else:
-        renderer = PangoCairoTextRenderer.from_pretrained(source, **overrides)
+        hub = {"revision": model_args.model_revision, "cache_dir": model_args.cache_dir}
+        renderer = PangoCairoTextRenderer.from_pretrained(
+            source, subfolder=subfolder, token=model_args.use_auth_token, **hub, **overrides
+        )
     renderer.max_seq_length = max_seq_length
     return renderer
 
@@ -254,7 +260,9 @@ def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_se
         from pixel.model import PIXELConfig
 
         kwargs = {"config": PIXELConfig.from_pretrained(model_args.config_name, **kwargs, **hub)}
-    model = task.model_class.from_pretrained(model_args.model_name_or_path, **kwargs, **hub)
+    model = task.model_class.from_pretrained(
+        model_args.model_name_or_path, subfolder=model_args.subfolder, **kwargs, **hub
+    )
     resize_model_embeddings(model, max_seq_length)
     model.config.finetuning_task = task.name  # lets `pixel predict` find the task again
     return model
