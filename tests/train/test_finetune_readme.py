@@ -1,4 +1,5 @@
-"""The published README's Japanese-GSD command, pasted into bash as is (local model, small --max_steps).
+"""The published README's Japanese-GSD command, pasted into bash as is (small --max_steps): the model is
+`Team-PIXEL/pixel-m4` by hub id, from an offline hub cache holding a tiny model in the released layout.
 
 Our UD_Japanese-GSD copy has only dev and test, so the run uses a folder whose train file is a copy of dev (all
 three files cut to their first sentences, to keep the test short); on the real folder the script must stop with an
@@ -24,15 +25,15 @@ pytestmark = needs_data
 REPO = Path(__file__).resolve().parents[2]
 CJK_FONTS = Path("/usr/share/fonts/opentype/noto")  # Debian fonts-noto-cjk
 
-# From the seed README ("Verify Installation on Japanese Dependency Parsing"); only the model path and
-# --max_steps differ (a local tiny model, 1 step). `python` is the interpreter running the tests.
+# From the seed README ("Verify Installation on Japanese Dependency Parsing"); only --max_steps differs (1 step).
+# `python` is the interpreter running the tests.
 README_COMMAND = r"""
 TREEBANK="UD_Japanese-GSD"
 SEED=0
 LR=1e-5
 
 python ./scripts/training/run_ud_bigrams.py \
-	--model_name_or_path="${MODEL}" \
+	--model_name_or_path="Team-PIXEL/pixel-m4" \
 	--remove_unused_columns=False \
 	--data_dir=${DATA_DIR} \
 	--do_train --do_eval --do_predict \
@@ -69,12 +70,12 @@ python ./scripts/training/run_ud_bigrams.py \
 """
 
 
-def run_readme(data_dir: Path, out: Path, fonts: Path) -> subprocess.CompletedProcess:
+def run_readme(data_dir: Path, out: Path, fonts: Path, hub_cache: Path) -> subprocess.CompletedProcess:
     bin_dir = Path(sys.executable).parent  # as in an activated virtual environment: `python` is ours
     env = dict(
         os.environ,
         PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        MODEL=str(tiny_pretrained_model()),
+        HF_HUB_CACHE=str(hub_cache),
         DATA_DIR=str(data_dir),
         OUT=str(out),
         FALLBACK_FONTS_DIR=str(fonts),
@@ -92,7 +93,7 @@ def head_sentences(source: Path, target: Path, count: int) -> None:
 
 
 @pytest.mark.slow
-def test_readme_command_runs_and_writes_test_las(tmp_path):
+def test_readme_command_runs_and_writes_test_las(tmp_path, pixel_m4_hub):
     source = UD / "UD_Japanese-GSD"
     data = tmp_path / "UD_Japanese-GSD"
     data.mkdir()
@@ -100,7 +101,7 @@ def test_readme_command_runs_and_writes_test_las(tmp_path):
     for split in ("dev", "test"):
         head_sentences(source / f"ja_gsd-ud-{split}.conllu", data / f"ja_gsd-ud-{split}.conllu", 16)
     fonts = CJK_FONTS if CJK_FONTS.is_dir() else tmp_path  # the README's FALLBACK_FONTS_DIR: Japanese glyphs
-    done = run_readme(data, tmp_path, fonts)
+    done = run_readme(data, tmp_path, fonts, hub_cache=pixel_m4_hub[0])
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "udp" / "UD_Japanese-GSD" / "1e-5--0"
     results = json.loads((out / "all_results.json").read_text())
@@ -123,8 +124,8 @@ def run_script_in_process(script: str, argv: list[str]) -> int:
     return 0
 
 
-def readme_argv(**variables: str) -> list[str]:
-    """The README command's arguments after bash-style expansion of its variables."""
+def readme_argv(model: str, **variables: str) -> list[str]:
+    """The README command's arguments after bash-style expansion of its variables, with another model."""
     lines = README_COMMAND.strip().split("\n")
     assignments = dict(
         line.split("=", 1) for line in lines if "=" in line and not line.startswith(("\t", "python"))
@@ -132,11 +133,12 @@ def readme_argv(**variables: str) -> list[str]:
     command = README_COMMAND[README_COMMAND.index("run_ud_bigrams.py") + len("run_ud_bigrams.py") :]
     command = command.replace("\\\n", " ")
     values = {k: v.strip('"') for k, v in assignments.items()} | variables
-    return shlex.split(string.Template(command).substitute(values))
+    argv = shlex.split(string.Template(command).substitute(values))
+    return [f"--model_name_or_path={model}" if a.startswith("--model_name_or_path=") else a for a in argv]
 
 
 def test_readme_command_on_a_treebank_without_train_names_the_file(tmp_path, capsys):
-    argv = readme_argv(MODEL=str(tiny_pretrained_model()), DATA_DIR=str(UD / "UD_Japanese-GSD"), OUT=str(tmp_path),
+    argv = readme_argv(str(tiny_pretrained_model()), DATA_DIR=str(UD / "UD_Japanese-GSD"), OUT=str(tmp_path),
                        FALLBACK_FONTS_DIR=str(tmp_path))  # fmt: skip
     assert "--evaluation_strategy=steps" in argv and "--half_precision_backend=cuda_amp" in argv
     assert run_script_in_process("scripts/training/run_ud_bigrams.py", argv) == 1
