@@ -120,3 +120,14 @@ def pixel_m4_hub(hub_cache) -> tuple[HubCache, object]:
 def released_files():
     """``released_files(model, font_file) -> {repo path: bytes}`` (``released_checkpoint_files``)."""
     return released_checkpoint_files
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI a missing data folder fails the run at once instead of skipping every test that needs it."""
+    from data_location import SIB200, UD, in_ci, missing_message
+
+    missing = [folder for folder in (UD, SIB200) if not folder.is_dir()]
+    if in_ci() and missing:
+        raise pytest.UsageError(
+            f"CI is set and {missing_message(missing[0])}: put the data there or point PIXEL_DATA_DIR at it"
+        )

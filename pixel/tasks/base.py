@@ -2,10 +2,17 @@
 
 A task is reader + encoder + decode + metrics + writer (supar's split: math in `pixel.model`, format here). Features are
 rendered on the fly in `__getitem__` (no feature cache), so a font or strategy change can never reuse stale images.
+
+Every reader takes its text through `read_text` / `open_text` / `read_json` / `read_label_list` here, so a data file
+in the wrong encoding, malformed JSON or a bad label list fails the same way for every task: one ValueError naming
+the file, the line and the fix.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +35,11 @@ __all__ = [
     "Task",
     "TruncationReport",
     "get_task",
+    "open_text",
+    "parse_json",
+    "read_json",
+    "read_label_list",
+    "read_text",
     "render_features",
     "stack_features",
 ]
@@ -120,6 +132,99 @@ def check_renderer(renderer: Any, max_seq_length: int) -> None:
             f"renderer.max_seq_length is {renderer.max_seq_length} but the dataset is built for "
             f"max_seq_length={max_seq_length}; set `renderer.max_seq_length = {max_seq_length}` first"
         )
+
+
+# Byte-order marks of the encodings that are not UTF-8, longest first (the UTF-32 LE mark starts like UTF-16 LE's).
+_FOREIGN_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _reencode_hint(path: Path, encoding: str) -> str:
+    return f"re-encode it as UTF-8, e.g. iconv -f {encoding} -t utf-8 {path} > {path}.utf8"
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def read_text(path: Path) -> str:
+    """The text of a UTF-8 file (a UTF-8 byte-order mark is dropped).
+
+    Any other encoding raises ValueError naming the file, the line and byte where decoding failed, and the iconv
+    command that converts it: guessing an encoding would silently mis-read the text. UTF-16 without a byte-order mark
+    can decode as UTF-8 with NUL bytes, so a NUL byte is refused too.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    for bom, encoding in _FOREIGN_BOMS:
+        if data.startswith(bom):
+            raise ValueError(
+                f"{path}:1: the file is {encoding.upper()} (it starts with a byte-order mark), not UTF-8; "
+                + _reencode_hint(path, encoding)
+            )
+    if b"\0" in data:  # before decoding: UTF-16 without a byte-order mark may also fail to decode further on
+        offset = data.index(b"\0")
+        raise ValueError(
+            f"{path}:{_line_at(data, offset)}: NUL byte at offset {offset}: the file looks like UTF-16 "
+            "without a byte-order mark; " + _reencode_hint(path, "utf-16le")
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte, offset = data[error.start], error.start
+        raise ValueError(
+            f"{path}:{_line_at(data, offset)}: not UTF-8 (byte 0x{byte:02x} at offset {offset}); "
+            + _reencode_hint(path, "latin1")
+            + " (with -f the file's real encoding)"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def open_text(path: Path, newline: str | None = None) -> io.StringIO:
+    """`read_text(path)` as a file object to iterate lines over; `newline` as for `open` ("" for the csv module)."""
+    return io.StringIO(read_text(path), newline=newline)
+
+
+def parse_json(text: str, path: Path, first_line: int = 1) -> Any:
+    """`json.loads(text)`; malformed JSON raises ValueError naming the file and line (`text` starts on `first_line`)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        line = first_line + error.lineno - 1
+        raise ValueError(f"{path}:{line}: invalid JSON at column {error.colno}: {error.msg}") from None
+
+
+def read_json(path: Path) -> Any:
+    return parse_json(read_text(path), path)
+
+
+def read_label_list(path: Path) -> list[str]:
+    """One label per line, in file order; blank lines after the last label are ignored.
+
+    A blank line between labels or a label listed twice raises ValueError naming the file, line and label: either
+    would silently give the model an unnamed class or two classes of the same name.
+    """
+    path = Path(path)
+    rows = [line.strip() for line in open_text(path)]
+    while rows and not rows[-1]:
+        rows.pop()
+    first_seen: dict[str, int] = {}
+    for number, label in enumerate(rows, start=1):
+        if not label:
+            raise ValueError(f"{path}:{number}: blank line in the label list; remove it (one label per line)")
+        if label in first_seen:
+            raise ValueError(
+                f"{path}:{number}: label {label!r} is listed twice (first on line {first_seen[label]}); "
+                "remove the duplicate"
+            )
+        first_seen[label] = number
+    if not first_seen:
+        raise ValueError(f"{path}: the label list is empty (one label per line)")
+    return list(first_seen)
 
 
 def split_file(data_dir: Path, split: str, patterns: Sequence[str]) -> Path:

@@ -9,7 +9,6 @@ Pairs are rendered with the renderer's pair input (text_a, black separator patch
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixel.tasks.base import RenderedDataset, Task, check_renderer, render_features, split_file
+from pixel.tasks.base import (
+    RenderedDataset,
+    Task,
+    check_renderer,
+    open_text,
+    parse_json,
+    read_json,
+    read_label_list,
+    render_features,
+    split_file,
+)
 
 __all__ = [
     "ClassificationTask",
@@ -84,27 +93,25 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
         return list(dataset.column_names), [(i + 1, row) for i, row in enumerate(dataset)]
     suffix = path.suffix.lower()
     if suffix in (".tsv", ".csv"):
-        with open(path, encoding="utf-8", newline="") as f:
-            # TSV fields are not quoted (SIB-200 texts contain bare quotes); CSV follows RFC 4180.
-            reader = (
-                csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if suffix == ".tsv" else csv.reader(f)
-            )
-            header = next(reader, [])
-            rows = []
-            for values in reader:
-                if not values:
-                    continue
-                if len(values) != len(header):
-                    raise ValueError(
-                        f"{path}:{reader.line_num}: {len(values)} fields, but the header has {len(header)}"
-                    )
-                rows.append((reader.line_num, dict(zip(header, values, strict=True))))
+        f = open_text(path, newline="")
+        # TSV fields are not quoted (SIB-200 texts contain bare quotes); CSV follows RFC 4180.
+        reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if suffix == ".tsv" else csv.reader(f)
+        header = next(reader, [])
+        rows = []
+        for values in reader:
+            if not values:
+                continue
+            if len(values) != len(header):
+                raise ValueError(
+                    f"{path}:{reader.line_num}: {len(values)} fields, but the header has {len(header)}"
+                )
+            rows.append((reader.line_num, dict(zip(header, values, strict=True))))
         return header, rows
     if suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            rows = [(n, json.loads(line)) for n, line in enumerate(f, start=1) if line.strip()]
+        lines = enumerate(open_text(path), start=1)
+        rows = [(n, parse_json(line, path, first_line=n)) for n, line in lines if line.strip()]
     elif suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path)
         data = data.get("data", data) if isinstance(data, dict) else data
         rows = [(i + 1, row) for i, row in enumerate(data)]
     else:
@@ -248,9 +255,9 @@ class ClassificationTask(Task):
         if self.regression:
             return ["score"]
         if label_file is not None:
-            return _read_list(Path(label_file))
+            return read_label_list(Path(label_file))
         if self.label_file_name and (Path(data_dir) / self.label_file_name).is_file():
-            return sorted(_read_list(Path(data_dir) / self.label_file_name))
+            return sorted(read_label_list(Path(data_dir) / self.label_file_name))
         labels = {e.label for e in self.read(self.find_split(data_dir, "train")) if e.label is not None}
         numeric = all(label.lstrip("-").isdigit() for label in labels)
         return sorted(labels, key=int if numeric else str)
@@ -319,10 +326,6 @@ def _tsv_row(fields: Sequence[str]) -> str:
         )
         + "\n"
     )
-
-
-def _read_list(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _check_float(example: TextExample) -> None:

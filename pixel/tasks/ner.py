@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixel.tasks.base import RenderedDataset, Task, split_file
+from pixel.tasks.base import RenderedDataset, Task, open_text, read_label_list, split_file
 from pixel.tasks.tagging import (
     TaggedSentence,
     WordTagEncoder,
@@ -50,18 +50,17 @@ def read_conll_ner(path: Path) -> list[TaggedSentence]:
             sentences.append(TaggedSentence(list(words), list(tags), str(path), list(lines)))
         words.clear(), tags.clear(), lines.clear()
 
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip() or line.startswith("-DOCSTART-"):
-                flush()
-                continue
-            columns = line.split("\t") if "\t" in line else line.split()
-            if len(columns) < 2 or not columns[0].strip() or not columns[-1].strip():
-                raise ValueError(f"{path}:{number}: expected 'token tag', got {line!r}")
-            words.append(columns[0].strip())
-            tags.append(columns[-1].strip())
-            lines.append(number)
+    for number, line in enumerate(open_text(path), start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.startswith("-DOCSTART-"):
+            flush()
+            continue
+        columns = line.split("\t") if "\t" in line else line.split()
+        if len(columns) < 2 or not columns[0].strip() or not columns[-1].strip():
+            raise ValueError(f"{path}:{number}: expected 'token tag', got {line!r}")
+        words.append(columns[0].strip())
+        tags.append(columns[-1].strip())
+        lines.append(number)
     flush()
     return sentences
 
@@ -113,9 +112,9 @@ def _hf_split_name(available: list[str], split: str, where: Any) -> str:
 
 
 def read_label_file(path: Path) -> list[str]:
-    """One label per line; "O" is put first if the file lacks it."""
-    labels = list(dict.fromkeys(line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()))
-    labels = [label for label in labels if label]
+    """One label per line (`read_label_list`: no blank lines between labels, no duplicates); "O" is put first if the
+    file lacks it."""
+    labels = read_label_list(path)
     return labels if "O" in labels else ["O", *labels]
 
 

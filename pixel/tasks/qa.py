@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pixel.tasks.base import RenderedDataset, Task, check_renderer, render_features, split_file
+from pixel.tasks.base import RenderedDataset, Task, check_renderer, read_json, render_features, split_file
 
 __all__ = ["QAExample", "QATask", "Window", "decode_answers", "read_squad", "squad_metrics"]
 
@@ -57,8 +57,8 @@ def read_squad(path: Path) -> list[QAExample]:
     """SQuAD-format JSON (`data` -> `paragraphs` -> `qas`), as TyDiQA-GoldP ships; errors name the file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        data = read_json(path)["data"]
+    except (KeyError, TypeError) as error:
         raise ValueError(f"{path}: not SQuAD-format JSON with a top-level 'data' list ({error})") from None
     examples = []
     for article in data:

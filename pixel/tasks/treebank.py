@@ -2,6 +2,12 @@
 
 Only syntactic words (integer IDs) are kept: multiword-token ranges (`1-2`) and empty nodes (`8.1`) are skipped, as
 the published reader and the CoNLL 2018 evaluation do. Relations lose their subtype (`nmod:poss` -> `nmod`).
+
+Every sentence is checked where it is read: IDs in sequence, an integer HEAD within the sentence, and, unless
+`trees=False`, a well-formed tree (exactly one word with HEAD 0, no cycles), since a parser would silently train on a
+broken one. POS tagging needs only UPOS and reads with `trees=False`, so files with placeholder trees (e.g. every
+HEAD 0, as `sentence_from_words` writes) stay usable for it; so does scoring argmax parser predictions, which need
+not be trees.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from pathlib import Path
 import conllu
 import numpy as np
 
+from pixel.tasks.base import open_text
+
 __all__ = [
     "UD_HEAD_LABELS",
     "UPOS_LABELS",
     "Sentence",
     "attachment_scores",
+    "find_cycle",
     "read_conllu",
     "score_conllu",
     "sentence_from_words",
@@ -63,14 +72,13 @@ class Sentence:
 def _blocks(path: Path) -> Iterator[list[tuple[int, str]]]:
     """Sentence blocks as (1-based line number, line) pairs; blank lines separate sentences."""
     block: list[tuple[int, str]] = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if line.strip():
-                block.append((number, line))
-            elif block:
-                yield block
-                block = []
+    for number, line in enumerate(open_text(path), start=1):
+        line = line.rstrip("\r\n")
+        if line.strip():
+            block.append((number, line))
+        elif block:
+            yield block
+            block = []
     if block:
         yield block
 
@@ -85,13 +93,15 @@ def _parse_block(path: Path, block: list[tuple[int, str]]) -> conllu.TokenList:
                     conllu.parse(line + "\n\n")
                 except conllu.exceptions.ParseException as error:
                     raise ValueError(f"{path}:{number}: malformed CoNLL-U line ({error}): {line!r}") from None
-        raise
+        raise ValueError(f"{path}:{block[0][0]}: malformed CoNLL-U sentence") from None
     if len(parsed) != 1:
         raise ValueError(f"{path}:{block[0][0]}: expected one sentence in this block, got {len(parsed)}")
     return parsed[0]
 
 
-def _sentence(path: Path, block: list[tuple[int, str]], tokens: conllu.TokenList) -> Sentence | None:
+def _sentence(
+    path: Path, block: list[tuple[int, str]], tokens: conllu.TokenList, trees: bool
+) -> Sentence | None:
     token_lines = [(n, line) for n, line in block if not line.startswith("#")]
     words, upos, heads, rels, lines = [], [], [], [], []
     for (number, line), token in zip(token_lines, tokens, strict=True):
@@ -117,15 +127,59 @@ def _sentence(path: Path, block: list[tuple[int, str]], tokens: conllu.TokenList
     for head, number in zip(heads, lines, strict=True):
         if not 0 <= head <= len(words):
             raise ValueError(f"{path}:{number}: HEAD {head} outside the sentence (0..{len(words)})")
+    if trees:
+        _check_tree(path, block[0][0], tokens.metadata.get("sent_id"), heads, lines)
     return Sentence(words, upos, heads, rels, source=str(path), lines=lines, tokens=tokens)
 
 
-def read_conllu(path: Path) -> list[Sentence]:
-    """All sentences of a CoNLL-U file; a malformed line raises ValueError naming the file and line."""
+def find_cycle(heads: Sequence[int]) -> list[int] | None:
+    """Words (1-based) of a cycle in `heads` (0 = root, h = word h; all within range), or None if every word
+    reaches the root."""
+    unseen, on_path, reaches_root = 0, 1, 2
+    state = [reaches_root] + [unseen] * len(heads)  # index 0 is the root
+    for start in range(1, len(heads) + 1):
+        walk, word = [], start
+        while state[word] == unseen:
+            state[word] = on_path
+            walk.append(word)
+            word = heads[word - 1]
+        if state[word] == on_path:
+            return walk[walk.index(word) :]
+        for visited in walk:
+            state[visited] = reaches_root
+    return None
+
+
+def _check_tree(path: Path, first_line: int, sent_id: str | None, heads: list[int], lines: list[int]) -> None:
+    """A dependency tree has exactly one word with HEAD 0 and no cycles; else ValueError naming file, line, sentence."""
+    sentence = f"sentence {sent_id}" if sent_id else f"the sentence starting on line {first_line}"
+    roots = [word for word, head in enumerate(heads, start=1) if head == 0]
+    if not roots:
+        raise ValueError(
+            f"{path}:{first_line}: {sentence} has no root (no word with HEAD 0); "
+            "fix the HEAD column so that exactly one word has HEAD 0"
+        )
+    if len(roots) > 1:
+        raise ValueError(
+            f"{path}:{lines[roots[1] - 1]}: {sentence} has {len(roots)} roots (words "
+            f"{', '.join(map(str, roots))} have HEAD 0); fix the HEAD column so that exactly one word has HEAD 0"
+        )
+    cycle = find_cycle(heads)
+    if cycle:
+        chain = " -> ".join(map(str, [*cycle, cycle[0]]))
+        raise ValueError(
+            f"{path}:{lines[cycle[0] - 1]}: {sentence} has a HEAD cycle ({chain}); "
+            "fix the HEAD column so that every word's heads lead to the root"
+        )
+
+
+def read_conllu(path: Path, trees: bool = True) -> list[Sentence]:
+    """All sentences of a CoNLL-U file; a malformed line or (with `trees`) a sentence that is not a tree raises
+    ValueError naming the file and line (see the module docstring)."""
     path = Path(path)
     sentences = []
     for block in _blocks(path):
-        sentence = _sentence(path, block, _parse_block(path, block))
+        sentence = _sentence(path, block, _parse_block(path, block), trees)
         if sentence is not None:
             sentences.append(sentence)
     return sentences

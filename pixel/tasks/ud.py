@@ -152,7 +152,7 @@ class ParsingTask(Task):
         return find_treebank_split(data_dir, split)
 
     def read(self, path: Path) -> list[Sentence]:
-        return read_conllu(path)
+        return read_conllu(path, trees=True)
 
     def labels(self, data_dir: Path | None = None, label_file: Path | None = None) -> list[str]:
         return list(UD_HEAD_LABELS)
@@ -212,7 +212,7 @@ class POSTask(Task):
         return find_treebank_split(data_dir, split)
 
     def read(self, path: Path) -> list[Sentence]:
-        return read_conllu(path)
+        return read_conllu(path, trees=False)  # UPOS only: see pixel.tasks.treebank
 
     def labels(self, data_dir: Path | None = None, label_file: Path | None = None) -> list[str]:
         return list(UPOS_LABELS)

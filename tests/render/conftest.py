@@ -8,8 +8,6 @@ import pytest
 from pixel.render import PangoCairoTextRenderer
 from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, NOTO_SANS_FILE
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
 
 @cache
 def renderer(strategy: str = "bigrams", rgb: bool = False, use_cache: bool = True, max_seq_length: int = 529):
@@ -38,6 +36,6 @@ def make_renderer():
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"shared data folder {DATA} is absent")
-    return DATA
+    from data_location import DATA, need_data
+
+    return need_data(DATA)

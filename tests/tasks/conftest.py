@@ -1,19 +1,15 @@
-"""Shared fixtures: the real data in <repo>/../shared/data, and NER files built from UD tokens at test time."""
+"""Shared fixtures: the real data (`data_location`: ../shared/data or $PIXEL_DATA_DIR), and NER files built from UD
+tokens at test time."""
 
 from pathlib import Path
 
 import pytest
+from data_location import SIB200, UD
+from data_location import need_data as need
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-TAMIL = DATA / "ud" / "UD_Tamil-TTB"
-VIETNAMESE = DATA / "ud" / "UD_Vietnamese-VTB"
-SIB_ENG = DATA / "sib200" / "eng_Latn"
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not found at {path} (it lives in ../shared/data beside the repo)")
-    return path
+TAMIL = UD / "UD_Tamil-TTB"
+VIETNAMESE = UD / "UD_Vietnamese-VTB"
+SIB_ENG = SIB200 / "eng_Latn"
 
 
 def ner_tags_from_upos(upos: list[str]) -> list[str]:

@@ -15,10 +15,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from data_location import SIB200, UD, data_mark  # tests/ is on sys.path (beside tests/conftest.py)
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-UD = DATA / "ud"
-SIB = DATA / "sib200"
+SIB = SIB200
 
 # Two threads on two shared, busy cores run a tiny model ~7x slower than one (oversubscription).
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -43,9 +42,7 @@ def single_thread():
         yield
 
 
-needs_data = pytest.mark.skipif(
-    not UD.is_dir() or not SIB.is_dir(), reason=f"shared data not found at {DATA}"
-)
+needs_data = data_mark(UD, SIB)
 
 # Few steps, short strips, small batches: each end-to-end run takes seconds on two CPU cores.
 FAST = [

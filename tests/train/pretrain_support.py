@@ -3,10 +3,9 @@
 import os
 from pathlib import Path
 
-import pytest
+from data_location import DATA, data_mark  # tests/ is on sys.path (beside tests/conftest.py)
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / ".." / "shared" / "data"
 TINY = REPO / "configs" / "pretrain" / "tiny.yaml"
 
 # Short sequences and few workers keep every run to seconds on two shared cores.
@@ -22,4 +21,4 @@ FAST_OVERRIDES = FAST[1::2]  # the key=value items, for apply_overrides
 # One torch thread per process: two shared cores, and OpenMP spinning under oversubscription is 20x slower.
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
-needs_sib200 = pytest.mark.skipif(not (DATA / "sib200").is_dir(), reason=f"SIB-200 data not found in {DATA}")
+needs_sib200 = data_mark(DATA / "sib200")
