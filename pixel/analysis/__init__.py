@@ -4,10 +4,11 @@ Heavy dependencies (sklearn, matplotlib) are imported where used; `pixel analyze
 """
 
 from .embeddings import EmbeddingRun, embed_layers, load_model, load_renderer
+from .plots import language_colour
 from .probing import ProbeResult, run_probe
 from .reconstruct import Reconstructions, load_pretraining_model, reconstruct_texts
-from .retrieval import RetrievalResult, run_retrieval, top1_accuracy
-from .sib import SibSplit, available_languages, read_parallel, read_split
+from .retrieval import RetrievalResult, chance_accuracy, run_retrieval, top1_accuracy
+from .sib import SibSplit, available_languages, locate_languages, read_parallel, read_split
 from .tsne import TSNEResult, run_tsne
 
 __all__ = [
@@ -18,10 +19,13 @@ __all__ = [
     "SibSplit",
     "TSNEResult",
     "available_languages",
+    "chance_accuracy",
     "embed_layers",
+    "language_colour",
     "load_model",
     "load_pretraining_model",
     "load_renderer",
+    "locate_languages",
     "read_parallel",
     "read_split",
     "reconstruct_texts",

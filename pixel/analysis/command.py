@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from .embeddings import check_model_source, load_model, load_renderer
-from .sib import available_languages, default_data_dir
+from .sib import default_data_dir, locate_languages
 from .word_probing import default_ud_dir
 
 __all__ = ["main", "parse_layers"]
@@ -63,16 +63,21 @@ def parse_layers(spec: str, num_layers: int) -> list[int]:
     return sorted(layers)
 
 
-def _languages(spec: str, data_dir: Path, splits: list[str]) -> list[str]:
+def _folders(value: str) -> list[Path]:
+    """One --data_dir value: a folder or comma-separated folders."""
+    return [Path(part.strip()) for part in value.split(",") if part.strip()]
+
+
+def _data_dirs(args: argparse.Namespace) -> list[Path]:
+    # The default is filled in here: an argparse default list would be extended by --data_dir, not replaced.
+    return args.data_dir or [default_data_dir()]
+
+
+def _languages(spec: str, data_dirs: list[Path], splits: list[str]) -> list[str]:
+    """The comma-separated languages of `spec`, each found in exactly one of `data_dirs` for every split."""
     languages = [lang.strip() for lang in spec.split(",") if lang.strip()]
     for split in splits:
-        known = available_languages(data_dir, split)
-        unknown = [lang for lang in languages if lang not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown language(s) {', '.join(unknown)} in {data_dir} ({split}.tsv); available: "
-                + ", ".join(known)
-            )
+        locate_languages(data_dirs, languages, split)
     return languages
 
 
@@ -86,7 +91,13 @@ def _common(parser: argparse.ArgumentParser, layers: bool = True) -> None:
         parser.add_argument(
             "--layers", default="all", help="'all', 'last', '0,6,12' or '2-5' (0 = embeddings)"
         )
-        parser.add_argument("--data_dir", type=Path, default=default_data_dir(), help="SIB-200 folder")
+        parser.add_argument(
+            "--data_dir",
+            action="extend",
+            type=_folders,
+            help="SIB-200 folder(s): repeat the flag or separate with commas; a language must be in exactly one "
+            f"(default {default_data_dir()})",
+        )
         parser.add_argument("--batch_size", type=int, default=32)
         parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
 
@@ -154,13 +165,14 @@ def _write(output_dir: Path, name: str, text: str) -> Path:
 def _retrieval(args: argparse.Namespace) -> list[Path]:
     from .retrieval import run_retrieval
 
-    langs = _languages(args.langs, args.data_dir, [args.split])
-    _languages(args.pivot, args.data_dir, [args.split])
+    data_dirs = _data_dirs(args)
+    langs = _languages(args.langs, data_dirs, [args.split])
+    _languages(args.pivot, data_dirs, [args.split])
     model, renderer, layers, options = _embedding_setup(args)
     result = run_retrieval(
         model,
         renderer,
-        args.data_dir,
+        data_dirs,
         args.pivot,
         langs,
         layers,
@@ -180,12 +192,13 @@ def _retrieval(args: argparse.Namespace) -> list[Path]:
 def _tsne(args: argparse.Namespace) -> list[Path]:
     from .tsne import run_tsne
 
-    langs = _languages(args.langs, args.data_dir, [args.split])
+    data_dirs = _data_dirs(args)
+    langs = _languages(args.langs, data_dirs, [args.split])
     model, renderer, layers, options = _embedding_setup(args)
     result = run_tsne(
         model,
         renderer,
-        args.data_dir,
+        data_dirs,
         langs,
         layers,
         split=args.split,
@@ -203,12 +216,13 @@ def _probe(args: argparse.Namespace) -> list[Path]:
     else:
         from .probing import run_probe
 
-        langs = _languages(args.langs, args.data_dir, [args.train_split, args.test_split])
+        data_dirs = _data_dirs(args)
+        langs = _languages(args.langs, data_dirs, [args.train_split, args.test_split])
         model, renderer, layers, options = _embedding_setup(args)
         result = run_probe(
             model,
             renderer,
-            args.data_dir,
+            data_dirs,
             langs,
             layers,
             train_split=args.train_split,

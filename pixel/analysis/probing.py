@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .embeddings import embed_layers
-from .plots import layer_figure, save_layer_plot
-from .sib import read_split
+from .plots import finish_layer_axes, language_colour, layer_figure
+from .sib import DataDirs, read_split
 
 __all__ = ["ProbeResult", "majority_baseline", "probe_accuracy", "run_probe"]
 
@@ -81,20 +81,29 @@ class ProbeResult:
             lines.append(f"| {lang} | {self.baseline[lang]:.3f} | {cells} |")
         return "\n".join(lines) + "\n"
 
-    def plot(self, path: Path) -> Path:
-        """Probe accuracy vs layer per row; each row's majority baseline as a dotted line."""
+    def figure(self) -> Any:
+        """Probe accuracy vs layer per row in its `language_colour`, each row's majority baseline dotted in the same
+        colour (one legend entry for them all); the y axis fits scores and baselines."""
         figure, axes = layer_figure()
         for lang, values in self.accuracy.items():
-            (line,) = axes.plot(self.layers, values, marker="o", label=lang)
-            axes.axhline(self.baseline[lang], color=line.get_color(), linestyle=":", linewidth=1)
-        title = f"{self.task} probe ({self.train_split} -> {self.test_split}); dotted: majority"
-        return save_layer_plot(figure, axes, self.layers, f"{self.task} probe accuracy", title, path)
+            colour = language_colour(lang)
+            axes.plot(self.layers, values, marker="o", color=colour, label=lang)
+            axes.axhline(self.baseline[lang], color=colour, linestyle=":", linewidth=1.5)
+        axes.plot([], [], color="0.35", linestyle=":", linewidth=1.5, label="majority baseline")
+        title = f"{self.task} probe ({self.train_split} -> {self.test_split})"
+        finish_layer_axes(axes, self.layers, f"{self.task} probe accuracy", title)
+        return figure
+
+    def plot(self, path: Path) -> Path:
+        """Write `figure()` to `path` (PNG)."""
+        self.figure().savefig(path)
+        return path
 
 
 def run_probe(
     model: Any,
     renderer: Any,
-    data_dir: Path,
+    data_dir: DataDirs,
     languages: Sequence[str],
     layers: Sequence[int] | None = None,
     train_split: str = "train",

@@ -2,7 +2,8 @@
 
 For a pivot language P and another language X, the embeddings of the n parallel sentences are (optionally) centred
 per language and L2-normalised; sentence i of P retrieves the X sentence of highest cosine similarity, and it is a hit
-when that is sentence i (P->X); likewise X->P. Accuracy = hits / n, per layer.
+when that is sentence i (P->X); likewise X->P. Accuracy = hits / n, per layer. Chance is 1 / n: a retriever that
+picks one of the n candidates at random is right with probability 1 / n.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from .embeddings import embed_layers
-from .plots import layer_figure, save_layer_plot
-from .sib import read_parallel
+from .plots import finish_layer_axes, language_colour, layer_figure
+from .sib import DataDirs, read_parallel
 
-__all__ = ["RetrievalResult", "layer_accuracies", "run_retrieval", "top1_accuracy"]
+__all__ = ["RetrievalResult", "chance_accuracy", "layer_accuracies", "run_retrieval", "top1_accuracy"]
 
 
 def normalise(x: np.ndarray, center: bool) -> np.ndarray:
@@ -37,6 +38,13 @@ def top1_accuracy(queries: np.ndarray, keys: np.ndarray, center: bool = True) ->
     return float((similarity.argmax(axis=1) == np.arange(len(queries))).mean())
 
 
+def chance_accuracy(num_candidates: int) -> float:
+    """Expected top-1 accuracy of retrieving one of `num_candidates` candidates uniformly at random."""
+    if num_candidates < 1:
+        raise ValueError(f"retrieval needs at least one candidate, got {num_candidates}")
+    return 1.0 / num_candidates
+
+
 def layer_accuracies(
     pivot: np.ndarray, other: np.ndarray, center: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +56,8 @@ def layer_accuracies(
 
 @dataclass
 class RetrievalResult:
-    """Accuracies per language (not the pivot) over `layers`: `forward` pivot->X, `backward` X->pivot."""
+    """Accuracies per language (not the pivot) over `layers`: `forward` pivot->X, `backward` X->pivot. Each query
+    has `num_sentences` candidates, hence `chance`."""
 
     pivot: str
     layers: list[int]
@@ -56,6 +65,10 @@ class RetrievalResult:
     center: bool
     forward: dict[str, np.ndarray] = field(default_factory=dict)
     backward: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def chance(self) -> float:
+        return chance_accuracy(self.num_sentences)
 
     def mean_of_directions(self) -> dict[str, np.ndarray]:
         return {lang: (self.forward[lang] + self.backward[lang]) / 2 for lang in self.forward}
@@ -65,8 +78,9 @@ class RetrievalResult:
         return np.mean(list(self.mean_of_directions().values()), axis=0)
 
     def tsv(self) -> str:
-        """Long table: language, direction (pivot->X, X->pivot, mean), one column per layer."""
-        header = ["language", "direction"] + [f"layer_{k}" for k in self.layers]
+        """Long table: language, direction (pivot->X, X->pivot, mean), chance, one column per layer."""
+        header = ["language", "direction", "chance"] + [f"layer_{k}" for k in self.layers]
+        chance = f"{self.chance:.4f}"
         rows = ["\t".join(header)]
         means = self.mean_of_directions()
         for lang in self.forward:
@@ -75,33 +89,45 @@ class RetrievalResult:
                 (f"{lang}->{self.pivot}", self.backward[lang]),
                 ("mean", means[lang]),
             ):
-                rows.append("\t".join([lang, direction] + [f"{v:.4f}" for v in values]))
-        rows.append("\t".join(["mean", "mean"] + [f"{v:.4f}" for v in self.average()]))
+                rows.append("\t".join([lang, direction, chance] + [f"{v:.4f}" for v in values]))
+        rows.append("\t".join(["mean", "mean", chance] + [f"{v:.4f}" for v in self.average()]))
         return "\n".join(rows) + "\n"
 
     def markdown(self) -> str:
-        """Languages x layers, each cell the mean of both directions, last row the mean over languages."""
-        header = "| language | " + " | ".join(f"L{k}" for k in self.layers) + " |"
-        lines = [header, "|---|" + "---:|" * len(self.layers)]
+        """Languages x layers, each cell the mean of both directions, last row the mean over languages; the chance
+        column is 1 / n."""
+        header = "| language | chance | " + " | ".join(f"L{k}" for k in self.layers) + " |"
+        lines = [header, "|---|---:|" + "---:|" * len(self.layers)]
+        chance = f"{self.chance:.3f}"
         for lang, values in self.mean_of_directions().items():
-            lines.append(f"| {lang} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
-        lines.append("| **mean** | " + " | ".join(f"**{v:.3f}**" for v in self.average()) + " |")
+            lines.append(f"| {lang} | {chance} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+        mean = " | ".join(f"**{v:.3f}**" for v in self.average())
+        lines.append(f"| **mean** | {chance} | {mean} |")
         return "\n".join(lines) + "\n"
 
-    def plot(self, path: Path, title: str = "") -> Path:
-        """Accuracy vs layer, one line per language (mean of both directions) and the mean dashed."""
+    def figure(self, title: str = "") -> Any:
+        """Accuracy vs layer: one line per language (mean of both directions, in its `language_colour`), the mean
+        over languages in thick black, chance dashed grey; the y axis fits them all."""
         figure, axes = layer_figure()
         for lang, values in self.mean_of_directions().items():
-            axes.plot(self.layers, values, marker="o", label=lang)
-        axes.plot(self.layers, self.average(), "k--", linewidth=2, label="mean")
+            axes.plot(self.layers, values, marker="o", color=language_colour(lang), label=lang)
+        axes.plot(self.layers, self.average(), color="black", linewidth=2.5, label="mean")
+        label = f"chance (1/{self.num_sentences} = {self.chance:.3g})"
+        axes.axhline(self.chance, color="0.35", linestyle="--", linewidth=1.5, label=label)
         title = title or f"retrieval vs {self.pivot} ({self.num_sentences} sentences)"
-        return save_layer_plot(figure, axes, self.layers, "top-1 accuracy", title, path)
+        finish_layer_axes(axes, self.layers, "top-1 accuracy", title)
+        return figure
+
+    def plot(self, path: Path, title: str = "") -> Path:
+        """Write `figure(title)` to `path` (PNG)."""
+        self.figure(title).savefig(path)
+        return path
 
 
 def run_retrieval(
     model: Any,
     renderer: Any,
-    data_dir: Path,
+    data_dir: DataDirs,
     pivot: str,
     languages: Sequence[str],
     layers: Sequence[int] | None = None,
@@ -113,7 +139,8 @@ def run_retrieval(
 ) -> RetrievalResult:
     """Embed the split of the pivot and each language (first `limit` rows if given) and score retrieval per layer.
 
-    `layers`: indices into the (N + 1) embedding layers, default all; `embed_options` go to `embed_layers`.
+    `data_dir`: one SIB-200 folder or several (see `locate_languages`); `layers`: indices into the (N + 1)
+    embedding layers, default all; `embed_options` go to `embed_layers`.
     """
     others = [lang for lang in dict.fromkeys(languages) if lang != pivot]
     if not others:

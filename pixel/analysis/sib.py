@@ -1,7 +1,8 @@
 """SIB-200 as the analyses read it: `<data_dir>/<lang>/<split>.tsv` with columns `index_id`, `category`, `text`.
 
-The rows of a split are parallel across languages (the same `index_id` sequence in every language); `read_parallel`
-checks that instead of assuming it.
+`data_dir` may be one folder or several: each language's file is looked up in every folder, and it must be in
+exactly one (`locate_languages`). The rows of a split are parallel across languages (the same `index_id` sequence in
+every language); `read_parallel` checks that instead of assuming it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SibSplit", "available_languages", "default_data_dir", "read_parallel", "read_split"]
+__all__ = [
+    "DataDirs",
+    "SibSplit",
+    "available_languages",
+    "default_data_dir",
+    "locate_languages",
+    "read_parallel",
+    "read_split",
+]
 
 COLUMNS = ("index_id", "category", "text")
+
+DataDirs = Path | Sequence[Path]  # one SIB-200 folder, or several searched together
 
 
 def default_data_dir() -> Path:
@@ -39,15 +50,52 @@ def available_languages(data_dir: Path, split: str = "test") -> list[str]:
     return sorted(p.parent.name for p in data_dir.glob(f"*/{split}.tsv"))
 
 
-def read_split(data_dir: Path, language: str, split: str = "test") -> SibSplit:
-    """One language's split; errors name the file and line."""
-    path = data_dir / language / f"{split}.tsv"
-    if not path.is_file():
-        known = available_languages(data_dir, split)
-        raise ValueError(
-            f"unknown language {language!r}: {path} does not exist; available in {data_dir} ({split}): "
-            + ", ".join(known)
+def _distinct(paths: Sequence[Path]) -> list[Path]:
+    """`paths` in order, without a second path to the same place (a repeated folder or a symlink), which would
+    otherwise make a language look ambiguous."""
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        seen.setdefault(path.resolve(), path)
+    return list(seen.values())
+
+
+def locate_languages(data_dir: DataDirs, languages: Sequence[str], split: str = "test") -> dict[str, Path]:
+    """The `<split>.tsv` of each language, looked up in every folder of `data_dir`.
+
+    A language in no folder is an error listing the languages of each folder. A language in two folders is an error
+    naming both files: neither copy silently wins. Two paths to one file (a symlink) count once.
+    """
+    folders = _distinct([Path(data_dir)] if isinstance(data_dir, str | os.PathLike) else list(data_dir))
+    if not folders:
+        raise ValueError("no SIB-200 folder given")
+    found = {folder: available_languages(folder, split) for folder in folders}
+    paths, missing, ambiguous = {}, [], []
+    for lang in dict.fromkeys(languages):
+        hits = _distinct([folder / lang / f"{split}.tsv" for folder in folders if lang in found[folder]])
+        if not hits:
+            missing.append(lang)
+        elif len(hits) > 1:
+            ambiguous.append(f"{lang} is in both {hits[0]} and {hits[1]}")
+        else:
+            paths[lang] = hits[0]
+    if missing:
+        listing = "; ".join(
+            f"available in {folder}: {', '.join(found[folder]) or '(none)'}" for folder in folders
         )
+        raise ValueError(f"unknown language(s) {', '.join(missing)} ({split}.tsv); {listing}")
+    if ambiguous:
+        raise ValueError(
+            f"ambiguous language(s) in the data folders: {'; '.join(ambiguous)}. Keep one copy or drop a folder"
+        )
+    return paths
+
+
+def read_split(data_dir: DataDirs, language: str, split: str = "test") -> SibSplit:
+    """One language's split; errors name the file and line."""
+    return _read_file(locate_languages(data_dir, [language], split)[language], language)
+
+
+def _read_file(path: Path, language: str) -> SibSplit:
     ids, categories, texts = [], [], []
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -63,9 +111,10 @@ def read_split(data_dir: Path, language: str, split: str = "test") -> SibSplit:
     return SibSplit(language, ids, categories, texts)
 
 
-def read_parallel(data_dir: Path, languages: Sequence[str], split: str = "test") -> dict[str, SibSplit]:
+def read_parallel(data_dir: DataDirs, languages: Sequence[str], split: str = "test") -> dict[str, SibSplit]:
     """The split in every language, checked to be row-aligned by `index_id`."""
-    splits = {lang: read_split(data_dir, lang, split) for lang in dict.fromkeys(languages)}
+    paths = locate_languages(data_dir, languages, split)
+    splits = {lang: _read_file(path, lang) for lang, path in paths.items()}
     first = next(iter(splits.values()))
     for lang, sib in splits.items():
         if sib.ids != first.ids:

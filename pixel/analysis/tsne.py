@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .embeddings import embed_layers
-from .sib import read_parallel
+from .plots import language_colour
+from .sib import DataDirs, read_parallel
 
 __all__ = ["TSNEResult", "run_tsne", "tsne_points"]
 
@@ -45,8 +46,8 @@ class TSNEResult:
     perplexity: float
     seed: int
 
-    def plot(self, path: Path, columns: int = 4) -> Path:
-        """One scatter panel per layer, one colour per language, a shared legend."""
+    def figure(self, columns: int = 4) -> Any:
+        """One scatter panel per layer, each language in its `language_colour`, a shared legend."""
         from matplotlib.figure import Figure
 
         languages = list(dict.fromkeys(self.labels))
@@ -55,11 +56,12 @@ class TSNEResult:
         rows = -(-len(self.layers) // cols)
         figure = Figure(figsize=(3.6 * cols, 3.4 * rows + 0.9), dpi=110, layout="constrained")
         axes = figure.subplots(rows, cols, squeeze=False)
-        colours = _colours(len(languages))
         for ax, layer, points in zip(axes.flat, self.layers, self.points, strict=False):
-            for lang, colour in zip(languages, colours, strict=True):
+            for lang in languages:
                 chosen = points[labels == lang]
-                ax.scatter(chosen[:, 0], chosen[:, 1], s=8, color=colour, label=lang, alpha=0.8)
+                ax.scatter(
+                    chosen[:, 0], chosen[:, 1], s=8, color=language_colour(lang), label=lang, alpha=0.8
+                )
             ax.set_title(f"layer {layer}", fontsize="medium")
             ax.set_xticks([])
             ax.set_yticks([])
@@ -68,21 +70,18 @@ class TSNEResult:
         handles, names = axes.flat[0].get_legend_handles_labels()
         figure.legend(handles, names, loc="outside lower center", ncols=min(len(languages), 8), markerscale=2)
         figure.suptitle(f"t-SNE of sentence embeddings (perplexity {self.perplexity:g}, seed {self.seed})")
-        figure.savefig(path)
+        return figure
+
+    def plot(self, path: Path, columns: int = 4) -> Path:
+        """Write `figure(columns)` to `path` (PNG)."""
+        self.figure(columns).savefig(path)
         return path
-
-
-def _colours(count: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if count <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(count)]
 
 
 def run_tsne(
     model: Any,
     renderer: Any,
-    data_dir: Path,
+    data_dir: DataDirs,
     languages: Sequence[str],
     layers: Sequence[int] | None = None,
     split: str = "test",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from pixel.analysis.command import parse_layers
+from pixel.analysis.command import build_parser, parse_layers
 from pixel.cli import main as pixel
 
 
@@ -20,17 +21,38 @@ def assert_png(path: Path) -> None:
         assert image.format == "PNG" and image.width > 100 and image.height > 60
 
 
+def split_folders(sib_dir: Path, root: Path) -> tuple[Path, Path, Path]:
+    """Copies of the tiny SIB folder spread over three folders: eng_Latn | eng_Copy | hin_Deva, ukr_Cyrl."""
+    folders = (root / "a", root / "b", root / "c")
+    for folder, langs in zip(folders, (["eng_Latn"], ["eng_Copy"], ["hin_Deva", "ukr_Cyrl"]), strict=True):
+        for lang in langs:
+            shutil.copytree(sib_dir / lang, folder / lang)
+    return folders
+
+
+def test_data_dir_takes_several_folders():
+    parse = build_parser().parse_args
+    common = ["retrieval", "--model", "m", "--output_dir", "o"]
+    assert parse([*common, "--data_dir", "a,b", "--data_dir", "c"]).data_dir == [
+        Path("a"),
+        Path("b"),
+        Path("c"),
+    ]
+    assert parse(common).data_dir is None  # the default folder is filled in later, not extended
+
+
 def test_retrieval_command(model_dir, sib_dir, tmp_path, capsys):
     out = tmp_path / "retrieval"
+    a, b, c = split_folders(sib_dir, tmp_path)
     code = analyze(
-        "retrieval", "--model", model_dir, "--data_dir", sib_dir, "--output_dir", out,
+        "retrieval", "--model", model_dir, "--data_dir", f"{a},{b}", "--data_dir", c, "--output_dir", out,
         "--langs", "eng_Latn,eng_Copy,hin_Deva", "--layers", "all", "--device", "cpu",
     )  # fmt: skip
     assert code == 0
     table = (out / "retrieval.tsv").read_text().splitlines()
     copy_mean = next(row for row in table if row.startswith("eng_Copy\tmean"))
-    assert copy_mean.split("\t")[2:] == ["1.0000"] * 3
-    assert "| eng_Copy | 1.000 | 1.000 | 1.000 |" in (out / "retrieval.md").read_text()
+    assert copy_mean.split("\t")[2:] == ["0.1250"] + ["1.0000"] * 3  # chance 1/8, then layers 0-2
+    assert "| eng_Copy | 0.125 | 1.000 | 1.000 | 1.000 |" in (out / "retrieval.md").read_text()
     assert_png(out / "retrieval.png")
     assert "eng_Copy" in capsys.readouterr().out
 
@@ -62,7 +84,7 @@ def test_clear_errors(model_dir, sib_dir, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert analyze("retrieval", "--model", model_dir, *common, "--langs", "eng_Latn,klingon") == 2
     err = capsys.readouterr().err
-    assert "klingon" in err and "available: eng_Copy, eng_Latn, hin_Deva, ukr_Cyrl" in err
+    assert "klingon" in err and f"available in {sib_dir}: eng_Copy, eng_Latn, hin_Deva, ukr_Cyrl" in err
     assert (
         analyze("tsne", "--model", model_dir, *common, "--langs", "eng_Latn,hin_Deva", "--layers", "0,5") == 2
     )
@@ -73,6 +95,22 @@ def test_clear_errors(model_dir, sib_dir, tmp_path, capsys):
     upos = ["probe", "--task", "upos", "--ud_dir", tmp_path / "ud", "--treebanks", "UD_Toy-Tiny,UD_Nope"]
     assert analyze(*upos, "--model", model_dir, "--output_dir", tmp_path / "o") == 2
     assert "unknown treebank(s) UD_Nope" in capsys.readouterr().err
+
+
+def test_data_dir_errors_name_the_folders(model_dir, sib_dir, tmp_path, capsys):
+    a, b, c = split_folders(sib_dir, tmp_path)
+    common = ["--model", model_dir, "--output_dir", tmp_path / "o", "--device", "cpu"]
+    assert analyze("tsne", *common, "--data_dir", f"{a},{c}", "--langs", "eng_Latn,eng_Copy") == 2
+    err = capsys.readouterr().err
+    assert "unknown language(s) eng_Copy" in err
+    assert f"available in {a}: eng_Latn; available in {c}: hin_Deva, ukr_Cyrl" in err
+    shutil.copytree(sib_dir / "hin_Deva", b / "hin_Deva")
+    assert (
+        analyze("probe", *common, "--data_dir", a, "--data_dir", b, "--data_dir", c, "--langs", "hin_Deva")
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert f"hin_Deva is in both {b / 'hin_Deva' / 'train.tsv'} and {c / 'hin_Deva' / 'train.tsv'}" in err
 
 
 def test_parse_layers():

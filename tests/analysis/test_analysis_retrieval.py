@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from pixel.analysis.embeddings import load_model
-from pixel.analysis.retrieval import layer_accuracies, run_retrieval, top1_accuracy
+from pixel.analysis.retrieval import chance_accuracy, layer_accuracies, run_retrieval, top1_accuracy
 from pixel.analysis.sib import available_languages, read_parallel
 
 
@@ -17,6 +17,16 @@ def test_top1_accuracy_by_hand():
     assert top1_accuracy(keys[[1, 0, 2, 3]], keys, center=False) == 0.5  # rows 0 and 1 swapped
     forward, backward = layer_accuracies(keys[None], keys[[3, 2, 1, 0]][None])
     assert forward.tolist() == [0.0] and backward.tolist() == [0.0]
+
+
+def test_chance_is_the_accuracy_of_random_retrieval():
+    assert chance_accuracy(204) == 1 / 204
+    with pytest.raises(ValueError, match="at least one candidate"):
+        chance_accuracy(0)
+    # unrelated random queries and keys: the mean top-1 accuracy over many draws approaches 1/n
+    rng = np.random.default_rng(0)
+    draws = [top1_accuracy(rng.normal(size=(10, 4)), rng.normal(size=(10, 4))) for _ in range(400)]
+    assert np.mean(draws) == pytest.approx(chance_accuracy(10), abs=0.015)
 
 
 def test_centering_changes_the_geometry():
@@ -51,16 +61,33 @@ def test_other_languages_table_and_plot(model_dir, renderer, sib_dir, tmp_path):
         progress=False,
     )
     assert list(result.forward) == ["hin_Deva", "ukr_Cyrl"]  # the pivot is not scored against itself
-    assert result.num_sentences == 8
+    assert result.num_sentences == 8 and result.chance == 1 / 8
     for values in [*result.forward.values(), *result.backward.values(), result.average()]:
         assert values.shape == (2,) and np.all((values >= 0) & (values <= 1))
     tsv = result.tsv().splitlines()
-    assert tsv[0].split("\t") == ["language", "direction", "layer_0", "layer_2"]
+    assert tsv[0].split("\t") == ["language", "direction", "chance", "layer_0", "layer_2"]
     assert len(tsv) == 1 + 3 * 2 + 1
-    assert "| **mean** |" in result.markdown()
+    assert {row.split("\t")[2] for row in tsv[1:]} == {"0.1250"}
+    assert result.markdown().splitlines()[0] == "| language | chance | L0 | L2 |"
+    assert "| **mean** | 0.125 |" in result.markdown()
     path = result.plot(tmp_path / "retrieval.png")
     image = np.asarray(Image.open(path).convert("L"))
     assert image.shape[0] > 200 and image.shape[1] > 300 and image.std() > 5
+
+
+def test_chance_follows_the_candidate_count(model_dir, renderer, sib_dir):
+    result = run_retrieval(
+        load_model(model_dir),
+        renderer,
+        sib_dir,
+        "eng_Latn",
+        ["hin_Deva"],
+        layers=[2],
+        limit=5,
+        progress=False,
+    )
+    assert result.num_sentences == 5 and result.chance == 0.2
+    assert result.tsv().splitlines()[1].split("\t")[:3] == ["hin_Deva", "eng_Latn->hin_Deva", "0.2000"]
 
 
 def test_unparallel_split_is_refused(sib_dir, tmp_path):
