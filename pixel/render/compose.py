@@ -17,10 +17,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from pixel.render.layout import WordPlan
-from pixel.render.pango import PangoBackend, new_canvas, surface_coverage, surface_to_array
+from pixel.render.pango import CAIRO_MAX_WIDTH, PangoBackend, new_canvas, surface_coverage, surface_to_array
 from pixel.render.strategies import Block
 
 _SCRATCH_MARGIN = 3  # patches of scratch canvas on each side of a block, to see how far its ink reaches
+
+
+def max_strip_patches(pixels_per_patch: int) -> int:
+    """The longest strip (``max_seq_length``): the widest cairo image, less the scratch margins on both sides
+    that the tile cache draws a strip's chains of words with (2041 patches of 16 px)."""
+    return CAIRO_MAX_WIDTH // pixels_per_patch - 2 * _SCRATCH_MARGIN
 
 
 def run_offsets(backend: PangoBackend, block: Block) -> tuple[list[int], int]:
@@ -40,14 +46,30 @@ def block_patches(backend: PangoBackend, block: Block, pixels_per_patch: int) ->
 
 
 def draw_direct(
-    backend: PangoBackend, placed: Sequence[tuple[int, Block]], width: int, pixels_per_patch: int, rgb: bool
+    backend: PangoBackend,
+    placed: Sequence[tuple[int, Block]],
+    width: int,
+    pixels_per_patch: int,
+    rgb: bool,
+    clips: Sequence[int | None] | None = None,
 ) -> np.ndarray:
-    """The reference path: every run laid out and drawn by Pango onto the full strip, as the published code does."""
+    """The reference path: every run laid out and drawn by Pango onto the full strip, as the published code does.
+
+    ``clips`` (one per placed block): the x at which that block's ink is cut (None: the strip's end), for a word
+    wider than the strip, which is cut at its EOS patch.
+    """
     surface, context = new_canvas(width, pixels_per_patch, rgb)
-    for x0, block in placed:
+    for k, (x0, block) in enumerate(placed):
+        clip = None if clips is None else clips[k]
+        if clip is not None:
+            context.save()
+            context.rectangle(0, 0, clip, pixels_per_patch)
+            context.clip()
         xs, _ = run_offsets(backend, block)
         for run, x in zip(block.runs, xs, strict=True):
             backend.draw(context, run, x0 + x, pixels_per_patch)
+        if clip is not None:
+            context.restore()
     return surface_to_array(surface, rgb)
 
 
@@ -125,6 +147,9 @@ class TileCache:
         P, m = self.P, _SCRATCH_MARGIN
         plan = WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks])
         plan.unknown = sum(self.backend.extent(run).unknown_glyphs for b in blocks for run in b.runs)
+        if (plan.total + 2 * m) * P > CAIRO_MAX_WIDTH:  # longer than any strip: no scratch canvas that wide
+            plan.direct = True
+            return plan
         full = self._draw_blocks(plan.relative(), plan.total)
         inner = full[
             :, (m - 1) * P : (m + plan.total + 1) * P

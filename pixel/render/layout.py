@@ -53,6 +53,8 @@ class SentenceLayout:
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
     # Set by ``layout_cached_words``: the words to draw (``WordCache`` ids and where they go).
     piece: Piece | None = None
+    # A first word whose first block alone does not fit is drawn cut at this patch (its EOS patch), never dropped.
+    clip: int | None = None
 
     @property
     def placed(self) -> list[tuple[int, Block]]:
@@ -94,7 +96,8 @@ def layout_words(
     - Quirk "skip at the last patch": if a non-final kept word ends exactly at patch ``max_seq_length - 1``, the
       remaining kept words are not drawn although the metadata lists them.
     Otherwise the longest prefix of words that leaves room for the EOS patch is kept (a first word that does not
-    fit is cut at block level).
+    fit is cut at block level; a first block that does not fit, e.g. a long word in ``words``, is drawn cut at
+    the EOS patch, ``clip``).
     """
     last = len(words) - 1
     starts, offset = [], start
@@ -102,7 +105,7 @@ def layout_words(
         starts.append(offset)
         offset += plan.total
     kept, truncated, cut_first = len(words), False, False
-    if legacy and offset > max_length:
+    if legacy and words and offset > max_length:  # (no words: nothing to cut, as the cached path)
         i = last - 1
         while i >= 0 and starts[i] > max_length:
             i -= 1
@@ -126,6 +129,9 @@ def layout_words(
             while count < len(plans[0].blocks) and pos + plans[0].patches[count] < max_length:
                 pos += plans[0].patches[count]
                 count += 1
+            if count == 0 and plans[0].blocks:  # its first block is wider than the room: drawn cut at the EOS
+                count, pos = 1, max(pos, max_length - 1)
+                out.clip = pos
             out.end = pos
         out.words.append((starts[k], plans[k], count))
         if legacy and k < kept - 1 and starts[k] + plans[k].total == max_seq_length - 1:

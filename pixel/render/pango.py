@@ -24,6 +24,17 @@ _ffi = pangocffi.ffi
 PANGO_DIRECTION_RTL = 1
 PANGO_ALIGN_RIGHT = 2
 
+# cairo's largest image surface side, in pixels (wider surfaces fail with CAIRO_STATUS_INVALID_SIZE).
+CAIRO_MAX_WIDTH = 32767
+# Pango places glyphs at 32-bit positions in 1/1024 px, so a layout wider than 2**31 / 1024 px (~2.1 million)
+# wraps around: its width comes back wrong and glyphs land at wrapped positions. Runs whose width, measured in
+# pieces, comes within 64 Ki px of that are cut to a prefix at least ``_CUT_WIDTH`` wide: twice the widest
+# strip, so left-to-right text is cut beyond the strip, and the layout reports the text truncated.
+PANGO_MAX_WIDTH = 2**31 // 1024 - 2**16
+_CUT_WIDTH = 2 * (CAIRO_MAX_WIDTH + 1)
+# A bound on one character's advance, in em, that sizes the measuring pieces (each stays below 2**20 px).
+_MAX_ADVANCE_EM = 16
+
 
 @dataclass(frozen=True, slots=True)
 class Extent:
@@ -80,6 +91,8 @@ class PangoBackend:
         self._font_map, self._context = font_map, context
         self._layout = _ffi.gc(_pango.pango_layout_new(context), _pango.g_object_unref)
         _pango.pango_layout_set_font_description(self._layout, self._description)
+        self._probe = None  # a layout for measuring long runs in pieces (``fit``)
+        self._piece_chars = max(1, int(2**20 / (_MAX_ADVANCE_EM * font_size * dpi / 72)))
         self._text: str | None = None  # what the reusable layout holds
         self._size = _ffi.new("int[2]")
         self._rect = _ffi.new("PangoRectangle *")
@@ -93,8 +106,36 @@ class PangoBackend:
         if text == self._text:  # the layout already holds it (measured, then drawn): no second layout pass
             return
         # Length -1 like the published renderer: text after an embedded NUL is not drawn.
-        _pango.pango_layout_set_text(self._layout, clean_text(text).encode("utf-8"), -1)
+        _pango.pango_layout_set_text(self._layout, clean_text(self.fit(text)).encode("utf-8"), -1)
         self._text = text
+
+    def fit(self, text: str) -> str:
+        """``text``, or, when its layout would exceed Pango's coordinate range (``PANGO_MAX_WIDTH`` px), the
+        prefix of it that first spans ``_CUT_WIDTH`` px (twice the widest strip: left-to-right text is cut beyond
+        it; a right-to-left paragraph shows the end of the prefix).
+
+        Short texts (no character is wider than 16 em) are returned at once; longer ones are measured in
+        pieces, so texts that fit are laid out exactly as before.
+        """
+        n = self._piece_chars
+        if len(text) <= n:
+            return text
+        drawn = text.partition("\0")[0]  # (Pango draws nothing after a NUL)
+        if len(drawn) <= n:
+            return text
+        if self._probe is None:
+            self._probe = _ffi.gc(_pango.pango_layout_new(self._context), _pango.g_object_unref)
+            _pango.pango_layout_set_font_description(self._probe, self._description)
+        widths = []
+        for lo in range(0, len(drawn), n):
+            piece = clean_text(drawn[lo : lo + n]).encode("utf-8")
+            _pango.pango_layout_set_text(self._probe, piece, len(piece))
+            _pango.pango_layout_get_pixel_size(self._probe, self._size, self._size + 1)
+            widths.append(self._size[0])
+        if sum(widths) < PANGO_MAX_WIDTH:
+            return text
+        reach = np.cumsum(widths)
+        return drawn[: (int(np.searchsorted(reach, _CUT_WIDTH)) + 1) * n]
 
     def extent(self, text: str) -> Extent:
         """Logical pixel width/height of ``text`` laid out on its own (cached)."""
@@ -157,8 +198,8 @@ class PangoBackend:
         return layout
 
     def set_layout_text(self, layout, text: str) -> tuple[int, int]:
-        """Give ``layout`` the text; its logical pixel (width, height)."""
-        _pango.pango_layout_set_text(layout, clean_text(text).encode("utf-8"), -1)
+        """Give ``layout`` the text (``fit`` to Pango's range); its logical pixel (width, height)."""
+        _pango.pango_layout_set_text(layout, clean_text(self.fit(text)).encode("utf-8"), -1)
         _pango.pango_layout_get_pixel_size(layout, self._size, self._size + 1)
         return self._size[0], self._size[1]
 
@@ -201,6 +242,10 @@ class PangoBackend:
 
 def new_canvas(width: int, height: int, rgb: bool) -> tuple[cairocffi.ImageSurface, cairocffi.Context]:
     """A blank strip: A8 coverage (grayscale mode) or white RGB24 with a black source (RGB mode)."""
+    if not 0 < width <= CAIRO_MAX_WIDTH or not 0 < height <= CAIRO_MAX_WIDTH:
+        raise ValueError(
+            f"a {width} x {height} px image exceeds cairo's limit of {CAIRO_MAX_WIDTH} px a side"
+        )
     surface = cairocffi.ImageSurface(cairocffi.FORMAT_RGB24 if rgb else cairocffi.FORMAT_A8, width, height)
     context = cairocffi.Context(surface)
     if rgb:

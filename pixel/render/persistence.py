@@ -1,17 +1,39 @@
-"""Saving and loading ``text_renderer_config.json`` (compatible with the released PIXEL / PIXEL-M4 configs)."""
+"""The renderer's settings: checking them, saving and loading ``text_renderer_config.json`` (compatible with the
+released PIXEL / PIXEL-M4 configs)."""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import inspect
 import json
+import math
+import numbers
 import os
 import shutil
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from pixel.render.compose import max_strip_patches
 from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, RenderSettings, sha256_file
+from pixel.render.strategies import STRATEGIES
 
 TEXT_RENDERER_NAME = "text_renderer_config.json"
+
+# The font's size in pixels (``font_size * dpi / 72``): below 1 px glyphs vanish, above 1,024 px a glyph is 64
+# times a 16-px patch (and Pango's 1/1024-px units get close to overflowing).
+FONT_PIXELS = (1, 1024)
+# Patch sizes: ``mono`` needs two cells of at least 1 px; a strip of 256-px patches holds 121 of them (and
+# costs 8 MB), larger ones make the caches' scratch images and tile stores huge for no model.
+PATCH_PIXELS = (2, 256)
+_RENDER_SETTINGS_CHOICES = {
+    "hintstyle": ("hintnone", "hintslight", "hintmedium", "hintfull"),
+    "lcdfilter": ("lcdnone", "lcddefault", "lcdlight", "lcdlegacy"),
+}
 
 # Keys a config may carry and the constructor takes; anything else (fonts_list, text_renderer_type, ...) is ignored.
 _INIT_KEYS = (
@@ -28,6 +50,145 @@ _INIT_KEYS = (
     "background_color",
     "pad_size",
     "left_padding",
+)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def reject_unknown(where: str, given: Iterable[str], accepted: Iterable[str]) -> None:
+    """``TypeError`` naming every keyword of ``given`` not in ``accepted``, each with a suggestion."""
+    accepted = list(accepted)
+    unknown = [name for name in given if name not in accepted]
+    if unknown:
+        names = ", ".join(f"{name!r}{did_you_mean(name, accepted)}" for name in unknown)
+        raise TypeError(
+            f"{where} got unexpected keyword argument{'s' * (len(unknown) > 1)} {names}; "
+            f"it accepts {', '.join(accepted)}"
+        )
+
+
+def check_int(name: str, value: Any, low: int, high: int | None, unit: str) -> int:
+    """``value`` as an int in ``[low, high]``; else ``TypeError`` (not an integer) or ``ValueError`` (range)."""
+    allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={value!r} must be {allowed} ({unit}), not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        raise ValueError(f"{name}={value!r} is out of range: it must be {allowed} ({unit})")
+    return int(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name}={value!r} must be True or False, not {type(value).__name__}")
+    return bool(value)
+
+
+def _check_number(name: str, value: Any, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{name}={value!r} must be a finite number ({unit}), not {type(value).__name__}")
+    return value
+
+
+def _check_font_pixels(font_size: float, dpi: int) -> None:
+    pixels = font_size * dpi / 72
+    low, high = FONT_PIXELS
+    if not low <= pixels <= high:
+        raise ValueError(
+            f"font_size={font_size!r} at dpi={dpi!r} is a {pixels:.4g}-px font: font_size * dpi / 72 must be "
+            f"from {low} to {high} px (the published renderer: font_size=8, dpi=120, 13.3 px)"
+        )
+
+
+def _check_render_settings(value: Any) -> RenderSettings | None:
+    if value is None or isinstance(value, RenderSettings):
+        return value
+    if not isinstance(value, Mapping):
+        raise TypeError(f"render_settings={value!r} must be a RenderSettings, a dict of its fields or None")
+    fields = [f.name for f in dataclasses.fields(RenderSettings)]
+    reject_unknown("render_settings", value, fields)
+    for key, choices in _RENDER_SETTINGS_CHOICES.items():
+        if key in value and value[key] not in choices:
+            raise ValueError(f"render_settings {key}={value[key]!r} must be one of {', '.join(choices)}")
+    for key in ("antialias", "hinting"):
+        if key in value:
+            check_bool(f"render_settings {key}", value[key])
+    preferred = value.get("preferred_fallbacks", ())
+    if isinstance(preferred, str) or not all(isinstance(f, str) for f in preferred):
+        raise TypeError(
+            f"render_settings preferred_fallbacks={preferred!r} must be a list of font family names"
+        )
+    return RenderSettings.from_dict(value)
+
+
+def check_setting(name: str, value: Any, current: Mapping[str, Any]) -> Any:
+    """A renderer setting checked (type and range) against the others already set in ``current``.
+
+    Raises ``TypeError`` / ``ValueError`` naming the setting, the value and what is allowed.
+    """
+    P = current.get("pixels_per_patch")
+    if name == "font_size":
+        value = _check_number(name, value, "points; the published renderer uses 8")
+        if value <= 0:
+            raise ValueError(f"font_size={value!r} must be > 0 (points; the published renderer uses 8)")
+        if current.get("dpi") is not None:
+            _check_font_pixels(value, current["dpi"])
+    elif name == "dpi":
+        value = check_int(name, value, 1, None, "dots per inch; the published renderer uses 120")
+        if current.get("font_size") is not None:
+            _check_font_pixels(current["font_size"], value)
+    elif name == "pixels_per_patch":
+        value = check_int(name, value, *PATCH_PIXELS, "pixels per patch side; PIXEL uses 16")
+        if current.get("max_seq_length") is not None:
+            check_setting("max_seq_length", current["max_seq_length"], {"pixels_per_patch": value})
+        if current.get("left_padding") is not None:
+            check_setting("left_padding", current["left_padding"], {"pixels_per_patch": value})
+    elif name == "max_seq_length":
+        high = max_strip_patches(P or 16)
+        unit = f"patches of {P or 16} px: cairo draws images up to 32,767 px wide; PIXEL uses 529"
+        value = check_int(name, value, 1, high, unit)
+    elif name in ("rgb", "use_cache"):
+        value = check_bool(name, value)
+    elif name == "rendering_strategy":
+        if value not in STRATEGIES:
+            hint = did_you_mean(value, STRATEGIES) if isinstance(value, str) else ""
+            raise ValueError(
+                f"unknown rendering_strategy {value!r}{hint}; choose one of {', '.join(STRATEGIES)}"
+            )
+    elif name == "language":
+        tag = "a language tag such as 'c' (the default, Pango's under a C locale), 'en' or 'zh-cn'"
+        if not isinstance(value, str):
+            raise TypeError(f"language={value!r} must be {tag}, not {type(value).__name__}")
+        if not value or not value.isascii() or not value.isprintable() or " " in value:
+            raise ValueError(f"language={value!r} must be {tag}")
+    elif name == "cache_megabytes":
+        value = _check_number(name, value, "megabytes of tile cache; default 64")
+        if value < 0:
+            raise ValueError(f"cache_megabytes={value!r} must be >= 0 (megabytes of tile cache; default 64)")
+    elif name == "left_padding":
+        value = check_int(name, value, 0, (P or 16) - 1, "pixels before the text inside the first patch")
+    elif name == "render_settings":
+        value = _check_render_settings(value)
+    return value
+
+
+# Settings that ``check_setting`` checks wherever they are set (constructor, attribute, ``from_pretrained``).
+SETTINGS = frozenset(
+    {
+        "font_size",
+        "dpi",
+        "pixels_per_patch",
+        "max_seq_length",
+        "rgb",
+        "use_cache",
+        "rendering_strategy",
+        "language",
+        "cache_megabytes",
+        "left_padding",
+        "render_settings",
+    }
 )
 
 
@@ -129,17 +290,31 @@ class RendererPersistence:
             raise ValueError(f"{config_path} is not valid JSON: {error}") from error
         if not isinstance(config, dict) or "font_file" not in config:
             raise ValueError(f"{config_path} has no 'font_file'")
+        if not isinstance(config["font_file"], str):
+            raise ValueError(f"{config_path}: font_file={config['font_file']!r} must be a file name")
+        # Overrides are set after construction (as the published ``from_dict`` does): their names are checked
+        # first, their values where they are set, so that an error in the config names the config file.
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        accepted = [p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        reject_unknown(f"{cls.__name__}.from_pretrained", overrides, accepted)
+        for key in ("rendering_strategy", "language"):
+            if key in overrides:
+                check_setting(key, overrides[key], {})
         font_path = _inside(folder, config["font_file"], config_path)
         if not font_path.is_file():
             raise FileNotFoundError(f"font file {font_path} named in {config_path} not found")
-        kwargs = {k: config[k] for k in _INIT_KEYS if k in config}
+        kwargs = {k: config[k] for k in _INIT_KEYS if k in config and k not in overrides}
         kwargs["font_file"] = str(font_path)  # the name as saved (a hub snapshot link, not its blob)
-        if isinstance(kwargs.get("render_settings"), dict):
-            kwargs["render_settings"] = RenderSettings.from_dict(kwargs["render_settings"])
-        kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
         if fallback_fonts_dir is None:
             fallback_fonts_dir = _recorded_fallbacks(config, config_path)
-        renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
+        # The strategy and language choose the default fonts and settings, so they go to the constructor.
+        kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
+        try:
+            renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise (TypeError if isinstance(error, TypeError) else ValueError)(
+                f"{config_path}: {error}"
+            ) from error
         for key, value in overrides.items():
             setattr(renderer, key, value)
         expected = (config.get("font_sha256") or {}).get(font_path.name)
@@ -162,7 +337,10 @@ def _recorded_fallbacks(config: dict, config_path: Path) -> list[Path] | None:
     if "fallback_fonts_dirs" not in config:
         present = [d for d in DEFAULT_FALLBACK_DIRS if d.is_dir()]
         return present or None
-    recorded = [Path(d) for d in config["fallback_fonts_dirs"] or []]
+    listed = config["fallback_fonts_dirs"] or []
+    if not isinstance(listed, list) or not all(isinstance(d, str) for d in listed):
+        raise ValueError(f"{config_path}: fallback_fonts_dirs={listed!r} must be a list of folder names")
+    recorded = [Path(d) for d in listed]
     found = [d for d in recorded if d.is_dir()]
     if len(found) < len(recorded):
         warnings.warn(

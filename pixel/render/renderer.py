@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,15 @@ from pixel.render.layout import (
     layout_words,
 )
 from pixel.render.pango import PangoBackend
-from pixel.render.persistence import RendererPersistence
-from pixel.render.strategies import STRATEGIES, Block, is_rtl, split_words, word_blocks
+from pixel.render.persistence import (
+    SETTINGS,
+    RendererPersistence,
+    check_bool,
+    check_int,
+    check_setting,
+    reject_unknown,
+)
+from pixel.render.strategies import Block, is_rtl, split_words, word_blocks
 from pixel.render.word_cache import WordCache
 from pixel.render.word_map import overflow_word_ranges, slice_word_map
 
@@ -40,10 +48,15 @@ class PangoCairoTextRenderer(RendererPersistence):
     PIXEL), ``words``, ``mono`` and ``grapheme_bigrams``. With no ``font_file``, ``bigrams`` and ``continuous``
     draw with GoNotoCurrent, the published main font, once ``pixel fonts --install`` has put it in place (else
     with Noto Sans and one warning), the other strategies with Noto Sans; every Debian Noto font is a fallback.
-    ``max_seq_length`` and ``rgb`` may be changed after
-    construction. ``font_color``, ``background_color`` and ``pad_size`` are accepted for compatibility with
-    released configs and, as in the published code, unused. ``left_padding`` (``continuous`` only) is where text
-    starts: 0 px in PIXEL-M4's copy of the PIXEL renderer (default), 2 px in the original PIXEL repository.
+    ``max_seq_length`` and ``rgb`` may be changed after construction. ``font_color``, ``background_color`` and
+    ``pad_size`` are the published constructor's (kept in released configs) and, as there, unused.
+    ``left_padding`` (``continuous`` only) is where text starts: 0 px in PIXEL-M4's copy of the PIXEL renderer
+    (default), 2 px in the original PIXEL repository.
+
+    Every setting is checked where it is set (here, as an attribute, or from a config), with an error naming
+    it, its value and what is allowed (``check_setting``); unknown keywords are a ``TypeError``. Limits:
+    ``max_seq_length`` up to ``max_strip_patches(pixels_per_patch)`` (2041 patches of 16 px: cairo's widest
+    image is 32,767 px), a font of 1 to 1,024 px (``font_size * dpi / 72``), patches of 2 to 256 px.
     """
 
     def __init__(
@@ -61,51 +74,67 @@ class PangoCairoTextRenderer(RendererPersistence):
         use_cache: bool = True,
         cache_megabytes: float = 64.0,
         left_padding: int = 0,
-        **unused: Any,
+        font_color: str = "black",
+        background_color: str = "white",
+        pad_size: int = 3,
+        **unknown: Any,
     ) -> None:
-        if rendering_strategy not in STRATEGIES:
-            raise ValueError(
-                f"unknown rendering_strategy {rendering_strategy!r}; choose one of {', '.join(STRATEGIES)}"
-            )
-        given_dirs = None
-        if fallback_fonts_dir is not None:
-            given_dirs = tuple(
-                Path(d)
-                for d in (
-                    [fallback_fonts_dir] if isinstance(fallback_fonts_dir, str | Path) else fallback_fonts_dir
-                )
-            )
-        if font_file is None:
-            default_file, default_dirs = default_fonts(rendering_strategy)
-            self.font_file = str(default_file)
-            self.fallback_dirs = default_dirs if given_dirs is None else given_dirs
-        else:
-            if not Path(font_file).is_file():
-                raise FileNotFoundError(f"font file not found: {font_file}")
-            self.font_file = str(font_file)
-            self.fallback_dirs = given_dirs or ()
-        for folder in self.fallback_dirs:
-            if not Path(folder).is_dir():
-                raise FileNotFoundError(f"fallback fonts folder not found: {folder}")
+        reject_unknown(type(self).__name__, unknown, _INIT_PARAMETERS)
+        # In this order, so that each setting is checked against those it depends on (``__setattr__``).
         self.font_size, self.dpi, self.pixels_per_patch = font_size, dpi, pixels_per_patch
         self.max_seq_length, self.rgb = max_seq_length, rgb
         self.rendering_strategy, self.language = rendering_strategy, language
-        if isinstance(render_settings, dict):
-            render_settings = RenderSettings.from_dict(render_settings)
-        if render_settings is None:
-            # The published strategies keep fontconfig's order (pixels as published); new ones prefer script fonts.
-            modern = font_file is None and rendering_strategy not in ("bigrams", "continuous")
-            render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
-        self.render_settings = render_settings
         # use_cache=False: the reference path, doing the published renderer's work (a layout per run) throughout.
         # ``continuous`` always lays out whole sentences, as published (its runs are not patch-aligned).
         self.use_cache = use_cache
         self.left_padding = left_padding
         self.cache_megabytes = cache_megabytes
+        render_settings = check_setting("render_settings", render_settings, {})
+        self.font_file, self.fallback_dirs = self._fonts(font_file, fallback_fonts_dir)
+        if render_settings is None:
+            # The published strategies keep fontconfig's order (pixels as published); new ones prefer script fonts.
+            modern = font_file is None and rendering_strategy not in ("bigrams", "continuous")
+            render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
+        self.render_settings = render_settings
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
         self._glyphs: GlyphCache | None = None
         self._words: WordCache | None = None
+
+    def _fonts(
+        self, font_file: str | Path | None, fallback_fonts_dir: str | Path | list[str] | None
+    ) -> tuple[str, tuple[Path, ...]]:
+        """The main font file and the fallback folders (the strategy's defaults where none are given)."""
+        if not isinstance(font_file, str | Path | None):
+            raise TypeError(
+                f"font_file={font_file!r} must be a path to a .ttf/.otf file or None (default fonts)"
+            )
+        dirs = [fallback_fonts_dir] if isinstance(fallback_fonts_dir, str | Path) else fallback_fonts_dir
+        if dirs is not None and (
+            not isinstance(dirs, list | tuple) or not all(isinstance(d, str | Path) for d in dirs)
+        ):
+            raise TypeError(
+                f"fallback_fonts_dir={fallback_fonts_dir!r} must be a folder, a list of folders or None"
+            )
+        given_dirs = None if dirs is None else tuple(Path(d) for d in dirs)
+        if font_file is None:
+            default_file, default_dirs = default_fonts(self.rendering_strategy)
+            font, fallback_dirs = str(default_file), default_dirs if given_dirs is None else given_dirs
+        else:
+            if not Path(font_file).is_file():
+                raise FileNotFoundError(f"font file not found: {font_file}")
+            font, fallback_dirs = str(font_file), given_dirs or ()
+        for folder in fallback_dirs:
+            if not Path(folder).is_dir():
+                raise FileNotFoundError(f"fallback fonts folder not found: {folder}")
+        return font, fallback_dirs
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Settings are checked wherever they are set: here, by callers (``renderer.max_seq_length = n``, as
+        # finetuning does) and by ``from_pretrained`` (config values and overrides).
+        if name in SETTINGS:
+            value = check_setting(name, value, self.__dict__)
+        super().__setattr__(name, value)
 
     # -- Pango state is created lazily, so renderers pickle cheaply into DataLoader workers ------------------
     @property
@@ -167,27 +196,86 @@ class PangoCairoTextRenderer(RendererPersistence):
         return_overflowing_patches: bool = False,
         return_offset_mapping: bool = False,
         pixel_shift: int = 0,
-        **unused: Any,
+        **unknown: Any,
     ) -> Encoding:
-        """Render ``text``; ``return_offset_mapping`` and ``pixel_shift`` are for ``continuous`` (as published)."""
-        if isinstance(text, str):
-            if self.rendering_strategy == "continuous":
-                return self._checked(self.continuous.text(text, pixel_shift, return_offset_mapping), [text])
-            return self.render_text(text, max_length=max_length, rtl=rtl)
-        if isinstance(text, tuple) and len(text) == 2 and all(isinstance(t, str) for t in text):
-            if self.rendering_strategy == "continuous":
+        """Render ``text``: a sentence, a ``(text_a, text_b)`` pair or a list of pre-tokenised words.
+
+        ``max_length`` (patches, at most ``max_seq_length``) cuts str and word-list input (patch-aligned
+        strategies); ``rtl`` forces right-to-left; ``text_a_max_length``, ``stride`` and
+        ``return_overflowing_patches`` are for pairs (QA windows); ``return_offset_mapping`` (str and pairs) and
+        ``pixel_shift`` (str) are for ``continuous``, as published. Keywords an input does not use are ignored
+        with a warning; unknown keywords and bad values raise.
+        """
+        if unknown:
+            reject_unknown("renderer(...)", unknown, _CALL_KEYWORDS)
+        kind = _input_kind(text)
+        values = (max_length, rtl, text_a_max_length, stride)
+        values += (return_overflowing_patches, return_offset_mapping, pixel_shift)
+        if values != _CALL_DEFAULT_VALUES:  # (the common call, all defaults, needs no checks)
+            self._check_call(kind, dict(zip(_CALL_DEFAULTS, values, strict=True)))
+        continuous = self.rendering_strategy == "continuous"
+        if kind == "pair":
+            if continuous:
                 encoding = self.continuous.pair(
                     *text, text_a_max_length, rtl, stride, return_overflowing_patches, return_offset_mapping
                 )
                 return self._checked(encoding, list(text))
-            return self.render_pair(text, text_a_max_length, rtl, stride, return_overflowing_patches)
-        if isinstance(text, list) and all(isinstance(w, str) for w in text):
-            return self.render_words(text, max_length=max_length, rtl=rtl)
-        detail = type(text).__name__
-        if isinstance(text, list | tuple):
-            detail += " of " + ", ".join(sorted({type(t).__name__ for t in text}))
-        raise TypeError(
-            f"renderer input must be str, a (str, str) pair or a list[str] of words, got {detail}"
+            return self._render_pair(text, text_a_max_length, rtl, stride, return_overflowing_patches)
+        if kind == "words":
+            if continuous:
+                return self._checked(self.continuous.words(list(text)), list(text))
+            return self._encode(list(text), max_length, rtl or is_rtl(" ".join(text)))
+        if continuous:
+            return self._checked(self.continuous.text(text, pixel_shift, return_offset_mapping), [text])
+        words, rtl = self._drawn_words(text, rtl)
+        return self._encode(words, max_length, rtl)
+
+    def _check_call(self, kind: str, arguments: dict[str, Any]) -> None:
+        """Check the keyword values of a call; warn about those that ``kind`` of input does not use."""
+        L, P = self.max_seq_length, self.pixels_per_patch
+        if arguments["max_length"] is not None:
+            check_int("max_length", arguments["max_length"], 1, L, f"patches, at most max_seq_length={L}")
+        if arguments["text_a_max_length"] is not None:
+            check_int("text_a_max_length", arguments["text_a_max_length"], 1, None, "patches of text_a")
+        check_int("stride", arguments["stride"], 0, L - 1, "patches the QA windows overlap by")
+        check_int("pixel_shift", arguments["pixel_shift"], 1 - P, P - 1, "pixels the text moves left")
+        for name in ("rtl", "return_overflowing_patches", "return_offset_mapping"):
+            check_bool(name, arguments[name])
+        used = _USED_KEYWORDS[self.rendering_strategy == "continuous", kind]
+        ignored = [f"{k}={v!r}" for k, v in arguments.items() if k not in used and v != _CALL_DEFAULTS[k]]
+        if ignored:
+            warnings.warn(
+                f"{', '.join(ignored)}: not used for {kind} input with the {self.rendering_strategy} strategy "
+                "(ignored, as the published renderer did)",
+                stacklevel=3,
+            )
+
+    def render_text(self, text: str, max_length: int | None = None, rtl: bool = False) -> Encoding:
+        """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order.
+
+        ``continuous`` draws the whole text as one run and ignores ``max_length`` and ``rtl``, as published.
+        """
+        return self(text, max_length=max_length, rtl=rtl)
+
+    def render_words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
+        """Pre-tokenised words, used as given; RTL only reverses characters inside blocks, not the word order."""
+        return self(list(words), max_length=max_length, rtl=rtl)
+
+    def render_pair(
+        self,
+        pair: tuple[str, str],
+        text_a_max_length: int | None = None,
+        rtl: bool = False,
+        stride: int = 0,
+        return_overflowing_patches: bool = False,
+    ) -> Encoding:
+        """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings."""
+        return self(
+            tuple(pair),
+            text_a_max_length=text_a_max_length,
+            rtl=rtl,
+            stride=stride,
+            return_overflowing_patches=return_overflowing_patches,
         )
 
     @property
@@ -201,28 +289,12 @@ class PangoCairoTextRenderer(RendererPersistence):
         self._warn_missing(encoding.num_missing_glyphs, texts)
         return encoding
 
-    def render_text(self, text: str, max_length: int | None = None, rtl: bool = False) -> Encoding:
-        """A sentence: split on whitespace (never drawn); RTL text is drawn in reversed word order.
-
-        ``continuous`` draws the whole text as one run and ignores ``max_length`` and ``rtl``, as published.
-        """
-        if self.rendering_strategy == "continuous":
-            return self._checked(self.continuous.text(text), [text])
-        words, rtl = self._drawn_words(text, rtl)
-        return self._encode(words, max_length, rtl)
-
     @staticmethod
     def _drawn_words(text: str, rtl: bool = False) -> tuple[list[str], bool]:
         """The words of a sentence in drawing order (RTL: reversed) and the RTL flag."""
         words = split_words(text)
         rtl = rtl or is_rtl(" ".join(words))
         return (words[::-1] if rtl else words), rtl
-
-    def render_words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
-        """Pre-tokenised words, used as given; RTL only reverses characters inside blocks, not the word order."""
-        if self.rendering_strategy == "continuous":
-            return self._checked(self.continuous.words(list(words)), list(words))
-        return self._encode(list(words), max_length, rtl or is_rtl(" ".join(words)))
 
     def render_batch(self, texts: list[str]) -> list[Encoding]:
         """``[self(text) for text in texts]``, the same Encodings, with the per-strip fixed costs shared.
@@ -324,6 +396,8 @@ class PangoCairoTextRenderer(RendererPersistence):
         """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
         pixels = None
+        # A word wider than the room left is cut by cairo at its EOS patch (``SentenceLayout.clip``).
+        clipped = any(layout.clip is not None for layout in layouts)
         if layouts[0].piece is not None:  # bigrams: word tiles built from the per-code-point glyph cache
             pieces = [layout.piece for layout in layouts]
             ids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
@@ -331,7 +405,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             gray = self.words.assemble(pieces, num_patches)
             if gray is not None:
                 pixels = self._channels(gray)
-        elif self.use_cache:
+        elif self.use_cache and not clipped:
             words = [w for layout in layouts for w in layout.words]
             missing = sum(plan.unknown for _, plan, _ in words)
             coverage = self.cache.assemble(words, num_patches)
@@ -342,8 +416,14 @@ class PangoCairoTextRenderer(RendererPersistence):
             placed = [item for layout in layouts for item in layout.placed]
             missing = sum(self.backend.extent(run).unknown_glyphs for _, b in placed for run in b.runs)
         if pixels is None:
-            placed = [(pos * P, b) for layout in layouts for pos, b in layout.placed]
-            pixels = draw_direct(self.backend, placed, num_patches * P, P, self.rgb)
+            placed, clips = [], []
+            for layout in layouts:
+                blocks = layout.placed
+                placed += [(pos * P, b) for pos, b in blocks]
+                clips += [None if layout.clip is None else layout.clip * P] * len(blocks)
+            pixels = draw_direct(
+                self.backend, placed, num_patches * P, P, self.rgb, clips if clipped else None
+            )
         for patch in black:
             pixels[:, patch * P : (patch + 1) * P] = 0
         return pixels, missing
@@ -377,18 +457,15 @@ class PangoCairoTextRenderer(RendererPersistence):
             num_missing_glyphs=missing,
         )
 
-    def render_pair(
+    def _render_pair(
         self,
         pair: tuple[str, str],
-        text_a_max_length: int | None = None,
-        rtl: bool = False,
-        stride: int = 0,
-        return_overflowing_patches: bool = False,
+        text_a_max_length: int | None,
+        rtl: bool,
+        stride: int,
+        return_overflowing_patches: bool,
     ) -> Encoding:
-        """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings.
-
-        For the patch-aligned strategies (``continuous`` pairs go through ``ContinuousLayout.pair``).
-        """
+        """``render_pair`` for the patch-aligned strategies (``continuous`` pairs: ``ContinuousLayout.pair``)."""
         words_a, words_b = split_words(pair[0]), split_words(pair[1])
         rtl = rtl or (is_rtl(" ".join(words_a)) and is_rtl(" ".join(words_b)))
         if rtl:
@@ -449,3 +526,37 @@ class PangoCairoTextRenderer(RendererPersistence):
             warnings.warn(
                 f"{missing} glyph(s) missing from every font while rendering {sample!r}", stacklevel=3
             )
+
+
+def _input_kind(text: Any) -> str:
+    """``"str"``, ``"pair"`` or ``"words"``; ``TypeError`` for anything else."""
+    if isinstance(text, str):
+        return "str"
+    if isinstance(text, tuple) and len(text) == 2 and all(isinstance(t, str) for t in text):
+        return "pair"
+    if isinstance(text, list) and all(isinstance(w, str) for w in text):
+        return "words"
+    detail = type(text).__name__
+    if isinstance(text, list | tuple):
+        detail += f" of {len(text)}: " + ", ".join(sorted({type(t).__name__ for t in text}))
+    raise TypeError(f"renderer input must be str, a (str, str) pair or a list[str] of words, got {detail}")
+
+
+_INIT_PARAMETERS = tuple(inspect.signature(PangoCairoTextRenderer.__init__).parameters)[1:-1]
+_CALL_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(PangoCairoTextRenderer.__call__).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+_CALL_DEFAULT_VALUES = tuple(_CALL_DEFAULTS.values())
+_CALL_KEYWORDS = ("text", *_CALL_DEFAULTS)
+# (continuous?, input kind) -> the keywords that input uses; the others are ignored (with a warning).
+_PAIR_KEYWORDS = frozenset({"text_a_max_length", "rtl", "stride", "return_overflowing_patches"})
+_USED_KEYWORDS = {
+    (False, "str"): frozenset({"max_length", "rtl"}),
+    (False, "words"): frozenset({"max_length", "rtl"}),
+    (False, "pair"): _PAIR_KEYWORDS,
+    (True, "str"): frozenset({"return_offset_mapping", "pixel_shift"}),
+    (True, "words"): frozenset(),
+    (True, "pair"): _PAIR_KEYWORDS | {"return_offset_mapping"},
+}
