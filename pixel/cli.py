@@ -1,7 +1,27 @@
-"""The ``pixel`` command: a thin dispatcher. Each subcommand lives with the code it drives."""
+"""The ``pixel`` command: a thin dispatcher. Each subcommand lives with the code it drives.
 
+Bad input gets one line on stderr, ``pixel COMMAND: error: MESSAGE``, never a traceback, with the exit code saying
+whose fault it is:
+
+- 2, a usage error (``UsageError``, or an argparse error): an unknown or abbreviated flag, a bad flag value, a bad
+  preset key, type or range. The message names the flag, or the preset file and key path, and the fix.
+- 1, a data error (any other ``ValueError`` or ``OSError``): a file or folder named by a flag or a preset that is
+  missing or unreadable, or whose content is wrong (the message names it).
+
+``--debug`` anywhere on the command line is removed before parsing and lets the error raise with its traceback.
+(TrainingArguments' own ``--debug`` option must then be written ``--debug=underflow_overflow``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
 import sys
+from collections.abc import Callable, Sequence
 from importlib import import_module
+from typing import NoReturn
+
+__all__ = ["COMMANDS", "ArgumentParser", "OneLineErrors", "UsageError", "debugging", "main", "run_command"]
 
 # subcommand -> (module, function, one-line help). Each function takes argv (list[str]) and returns an exit code.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -27,26 +47,95 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "analyze": ("pixel.analysis.command", "main", "retrieval, t-SNE, probing, reconstructions per layer"),
 }
 
+DEBUG_FLAG = "--debug"
+# Set by the outermost run_command, so that a subcommand's own run_command (finetune's, for the scripts that call
+# it directly) sees a --debug the dispatcher already removed.
+_debug: contextvars.ContextVar[bool] = contextvars.ContextVar("pixel_debug", default=False)
+
+
+class UsageError(ValueError):
+    """Bad input on the command line or in a preset (exit code 2); the message names the flag or key, and the fix."""
+
+
+class OneLineErrors:
+    """argparse mixin: an error is one line ``prog: error: message`` and exit code 2.
+
+    argparse prints the whole usage first, hundreds of lines for a parser of ``TrainingArguments``.
+    """
+
+    prog: str
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class ArgumentParser(OneLineErrors, argparse.ArgumentParser):
+    """The parser of every ``pixel`` subcommand: one-line errors, and no abbreviated flags (``--max_step`` must not
+    stand for ``--max_steps``)."""
+
+    def __init__(self, *args, allow_abbrev: bool = False, **kwargs) -> None:
+        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+
+
+def debugging() -> bool:
+    """Whether ``--debug`` was given: errors should raise rather than be reported in one line."""
+    return _debug.get()
+
+
+def run_command(prog: str, command: Callable[[list[str]], int | None], argv: Sequence[str]) -> int:
+    """``command(argv)`` under the error convention above; returns the exit code."""
+    debug = _debug.get() or DEBUG_FLAG in argv
+    token = _debug.set(debug)
+    try:
+        return int(command([arg for arg in argv if arg != DEBUG_FLAG]) or 0)
+    except SystemExit as done:  # argparse: --help (0) or a one-line error (2), already printed
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+            return 1
+        return int(done.code or 0)
+    except UsageError as error:
+        if debug:
+            raise
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        if debug:
+            raise
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        _debug.reset(token)
+
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = ["usage: pixel COMMAND [options]", "", "commands:"]
+    lines = ["usage: pixel COMMAND [options] [--debug]", "", "commands:"]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, _, help_) in COMMANDS.items()]
-    lines += ["", "Run 'pixel COMMAND --help' for the options of a command."]
+    lines += [
+        "",
+        "Run 'pixel COMMAND --help' for the options of a command; --debug shows the traceback of an error.",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
+    command = [arg for arg in argv if arg != DEBUG_FLAG]
+    if command and command[0] in ("-h", "--help"):
         print(_usage())
         return 0
-    name, rest = argv[0], argv[1:]
+    if not command:
+        print(_usage(), file=sys.stderr)
+        return 2
+    name = command[0]
     if name not in COMMANDS:
         print(f"pixel: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module, function, _ = COMMANDS[name]
-    return int(getattr(import_module(module), function)(rest) or 0)
+    rest = argv[argv.index(name) + 1 :]
+    if DEBUG_FLAG in argv[: argv.index(name)]:
+        rest = [DEBUG_FLAG, *rest]
+    return run_command(f"pixel {name}", getattr(import_module(module), function), rest)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ a message. Each step is a function in ``STEPS``.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from pathlib import Path
+
+from pixel.cli import ArgumentParser
 
 SAMPLES = {
     "en": "My cat loves oatmeal, but the dog prefers rice.",
@@ -105,7 +106,7 @@ STEPS: list[Callable[[Path], None]] = [render_samples, pretrain_tiny, finetune_p
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="pixel demo", description=__doc__)
+    parser = ArgumentParser(prog="pixel demo", description=__doc__)
     parser.add_argument(
         "-o", "--output", default="demo-output", help="output folder (default: ./demo-output)"
     )

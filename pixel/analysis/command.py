@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from pixel.cli import ArgumentParser, debugging
+
 from .embeddings import check_model_source, load_model, load_renderer
 from .sib import default_data_dir, locate_languages
 from .word_probing import default_ud_dir
@@ -103,7 +105,7 @@ def _common(parser: argparse.ArgumentParser, layers: bool = True) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="pixel analyze", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +304,8 @@ def main(argv: list[str]) -> int:
         args.output_dir.mkdir(parents=True, exist_ok=True)
         written = RUNNERS[args.command](args)
     except (OSError, ValueError) as error:
+        if debugging():
+            raise
         print(f"pixel analyze {args.command}: error: {error}", file=sys.stderr)
         return 2
     for path in written:

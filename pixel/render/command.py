@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
 
 import numpy as np
 
+from pixel.cli import ArgumentParser
 from pixel.render.strategies import STRATEGIES
 
 
@@ -27,7 +28,7 @@ def save_png(pixels: np.ndarray, path: str, zoom: int = 1) -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="pixel render", description=__doc__)
+    parser = ArgumentParser(prog="pixel render", description=__doc__)
     parser.add_argument("text", help="the text to render (a sentence; whitespace separates words)")
     parser.add_argument(
         "-o", "--output", default="render.png", help="PNG file to write (default: render.png)"
@@ -46,7 +47,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--full", action="store_true", help="write the whole canvas, not just text + EOS")
     args = parser.parse_args(argv)
     if args.zoom < 1:
-        parser.error("--zoom must be a positive integer")
+        parser.error(f"--zoom {args.zoom}: must be a positive integer")
+    if args.max_seq_length < 1:
+        parser.error(f"--max-seq-length {args.max_seq_length}: must be a positive number of patches")
+    folder = Path(args.output).parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"-o {args.output}: folder {folder} does not exist (create it first)")
 
     from pixel.render.renderer import PangoCairoTextRenderer
 

@@ -1,9 +1,15 @@
-"""Command-line arguments of ``pixel finetune`` and the legacy ``scripts/training/run_*_bigrams.py``.
+"""Command-line arguments of ``pixel finetune``, ``pixel pretrain`` and the legacy
+``scripts/training/run_*_bigrams.py``.
 
-The three dataclasses keep the published names (``ModelArguments``, ``DataTrainingArguments``,
+The three finetuning dataclasses keep the published names (``ModelArguments``, ``DataTrainingArguments``,
 ``PIXELTrainingArguments``) and accept every flag the published pixel-m4 scripts accepted under
 transformers 4.28. Flags that transformers 5 renamed or removed live in ``LegacyTrainingArguments``: renamed
 ones are mapped to their new name, removed ones are accepted and dropped with a warning that says why.
+
+``BaseTrainingArguments`` is what both training commands add to ``TrainingArguments``: ``--overwrite_output_dir``
+and range checks that name the field (``--max_steps -5`` is an error, not 3 epochs); ``PretrainingArguments`` adds
+the preset's ``base_learning_rate`` and ``warmup_ratio``. ``DataclassArgumentParser`` is ``HfArgumentParser``
+without abbreviated flags and with one-line errors.
 """
 
 from __future__ import annotations
@@ -18,8 +24,14 @@ from typing import Any
 
 from transformers import HfArgumentParser, TrainingArguments
 
+from pixel.cli import OneLineErrors, UsageError
+from pixel.data.pretraining_config import ConfigError
+
 __all__ = [
+    "BaseTrainingArguments",
+    "DataclassArgumentParser",
     "DataTrainingArguments",
+    "PretrainingArguments",
     "task_options",
     "LegacyTrainingArguments",
     "ModelArguments",
@@ -209,8 +221,92 @@ class DataTrainingArguments:
         return Path(name) if name else None
 
 
+class DataclassArgumentParser(OneLineErrors, HfArgumentParser):
+    """``HfArgumentParser`` whose errors are one line (not the usage of every TrainingArguments flag first) and
+    which takes no abbreviation: a prefix such as ``--eval`` must not silently stand for ``--eval_strategy``."""
+
+    def __init__(self, dataclass_types: Any, **kwargs: Any) -> None:
+        super().__init__(dataclass_types, allow_abbrev=False, **kwargs)
+
+
+# field -> smallest value that makes sense; checked before transformers' own checks so that the error names the
+# field. Steps may be floats below 1 (a fraction of the run), hence "positive" rather than ">= 1" for them.
+_AT_LEAST = {
+    "per_device_train_batch_size": 1,
+    "per_device_eval_batch_size": 1,
+    "gradient_accumulation_steps": 1,
+    "learning_rate": 0,
+    "weight_decay": 0,
+    "warmup_steps": 0,
+    "dataloader_num_workers": 0,
+}
+_POSITIVE = ("logging_steps", "save_steps", "eval_steps")
+
+
 @dataclass
-class PIXELTrainingArguments(TrainingArguments):
+class BaseTrainingArguments(TrainingArguments):
+    """HF ``TrainingArguments`` plus what every PIXEL training command shares: resuming rules and range checks."""
+
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Train from scratch even if output_dir has checkpoints (otherwise resume from the last)."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        self._check_ranges()
+        super().__post_init__()
+
+    def _check_ranges(self) -> None:
+        """ConfigError naming the field of a value out of range (keys as in ``_AT_LEAST`` and ``_POSITIVE``)."""
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ConfigError(
+                "max_steps",
+                f"must be a positive number of steps (or -1: train num_train_epochs), got {self.max_steps}",
+            )
+        if self.max_steps == -1 and not self.num_train_epochs > 0:
+            raise ConfigError("num_train_epochs", f"must be positive, got {self.num_train_epochs}")
+        for name, minimum in _AT_LEAST.items():
+            value = getattr(self, name)
+            if isinstance(value, int | float) and value < minimum:
+                raise ConfigError(name, f"must be at least {minimum}, got {value}")
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if isinstance(value, int | float) and value <= 0:
+                raise ConfigError(name, f"must be positive, got {value}")
+
+
+@dataclass
+class PretrainingArguments(BaseTrainingArguments):
+    """``TrainingArguments`` of ``pixel pretrain``: the preset's ``training`` section, then the command line."""
+
+    base_learning_rate: float | None = field(
+        default=None,
+        metadata={"help": "lr = base x total batch / 256, as published (unless --learning_rate is given)."},
+    )
+    warmup_ratio: float | None = field(
+        default=None,
+        metadata={"help": "Warmup as a fraction of max_steps (transformers 5 reads --warmup_steps < 1 so)."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.warmup_ratio is not None:
+            if not 0 <= self.warmup_ratio < 1:
+                raise ConfigError("warmup_ratio", f"must be in [0, 1), got {self.warmup_ratio}")
+            self.warmup_steps = self.warmup_ratio  # transformers 5: a float below 1 is a ratio
+        if self.save_total_limit is not None and self.save_total_limit < 2:
+            # Rotation runs before the new checkpoint is marked complete (CheckpointCompleteCallback): keep one more.
+            limit = self.save_total_limit
+            raise ConfigError(
+                "save_total_limit",
+                f"must be at least 2 (or unset) so that a complete checkpoint survives a kill, got {limit}",
+            )
+        super().__post_init__()
+
+
+@dataclass
+class PIXELTrainingArguments(BaseTrainingArguments):
     """HF ``TrainingArguments`` plus the published PIXEL extras."""
 
     early_stopping: bool = field(
@@ -224,12 +320,6 @@ class PIXELTrainingArguments(TrainingArguments):
     )
     min_learning_rate: float = field(
         default=1e-5, metadata={"help": "Accepted for compatibility (only used by pretraining)."}
-    )
-    overwrite_output_dir: bool = field(
-        default=False,
-        metadata={
-            "help": "Train from scratch even if output_dir has checkpoints (otherwise resume from the last)."
-        },
     )
 
 
@@ -322,9 +412,8 @@ class LegacyTrainingArguments:
 _DATACLASSES = (ModelArguments, DataTrainingArguments, PIXELTrainingArguments, LegacyTrainingArguments)
 
 
-def build_parser() -> HfArgumentParser:
-    # allow_abbrev=False: a prefix such as --eval must not silently stand for --eval_strategy.
-    return HfArgumentParser(_DATACLASSES, allow_abbrev=False)
+def build_parser() -> DataclassArgumentParser:
+    return DataclassArgumentParser(_DATACLASSES)
 
 
 def _apply_legacy(values: dict[str, Any]) -> None:
@@ -373,16 +462,16 @@ def _values_from_argv(parser: HfArgumentParser, argv: list[str]) -> dict[str, An
         # The published scripts also take a single JSON file holding all arguments.
         loaded = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
         if "model_name_or_path" not in loaded:
-            raise ValueError(f"{argv[0]}: missing required argument model_name_or_path")
+            raise UsageError(f"{argv[0]}: missing required argument model_name_or_path")
         values = vars(parser.parse_known_args(["--model_name_or_path", str(loaded["model_name_or_path"])])[0])
         unknown = sorted(set(loaded) - set(values))
         if unknown:
-            raise ValueError(f"{argv[0]}: unknown argument(s) {', '.join(unknown)}")
+            raise UsageError(f"{argv[0]}: unknown argument(s) {', '.join(unknown)}")
         values.update(loaded)
         return values
     namespace, remaining = parser.parse_known_args(argv)
     if remaining:
-        parser.exit(2, f"{parser.prog}: error: unrecognized arguments: {' '.join(remaining)} (see --help)\n")
+        parser.error(f"unrecognized arguments: {' '.join(remaining)}")
     return vars(namespace)
 
 
@@ -423,7 +512,8 @@ def parse_finetune_args(
 
     ``metric_for_best_model`` and ``greater_is_better`` are the task's defaults (e.g. ``"las"``, True), used when
     ``--metric_for_best_model`` is not given.
-    An unknown flag exits with an argparse error that names it.
+    An unknown flag exits with a one-line argparse error that names it (exit code 2); a value out of range raises
+    ``UsageError`` naming the flag.
     """
     parser = build_parser()
     if prog:
@@ -439,8 +529,13 @@ def parse_finetune_args(
     # Our datasets yield exactly the model's inputs; the parser also needs word_starts, which no signature names.
     values["remove_unused_columns"] = False
     out = []
-    for dtype in _DATACLASSES[:3]:
-        names = {f.name for f in dataclasses.fields(dtype) if f.init}
-        out.append(dtype(**{k: v for k, v in values.items() if k in names}))
+    try:
+        for dtype in _DATACLASSES[:3]:
+            names = {f.name for f in dataclasses.fields(dtype) if f.init}
+            out.append(dtype(**{k: v for k, v in values.items() if k in names}))
+    except ConfigError as error:
+        raise UsageError(f"--{error.key}: {error.problem}") from None
+    except ValueError as error:  # the dataclasses' own checks (and transformers'), which name their flags
+        raise UsageError(str(error)) from None
     model_args, data_args, training_args = out
     return model_args, data_args, training_args

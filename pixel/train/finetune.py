@@ -45,7 +45,9 @@ class _Split:
 
 
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
-    """``pixel finetune TASK [flags]``; returns the exit code (errors on bad input are one line, no traceback)."""
+    """``pixel finetune TASK [flags]``; returns the exit code. Bad input is one line, no traceback (``pixel.cli``):
+    exit code 2 for a bad flag or value, 1 for missing or bad data; ``--debug`` shows the traceback."""
+    from pixel.cli import run_command
     from pixel.tasks.base import TASK_NAMES
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -60,12 +62,11 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
         )
         return 2
     prog = prog or f"pixel finetune {task_name}"
-    try:
-        finetune(task_name, rest, prog=prog)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    def run(argv: list[str]) -> None:
+        finetune(task_name, argv, prog=prog)
+
+    return run_command(prog, run, rest)
 
 
 def finetune(
@@ -140,25 +141,18 @@ def _resolve_splits(
 
 
 def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:
-    """The checkpoint to resume from: an explicit --resume_from_checkpoint, else the newest *complete* one in
-    output_dir (a kill mid-save leaves a folder without the completion marker; it is skipped)."""
-    from pixel.train.checkpoints import last_complete_checkpoint
+    """The checkpoint to resume from, by the rule shared with ``pixel pretrain`` (``resume_point``): an explicit
+    ``--resume_from_checkpoint DIR|last``, else the newest *complete* one in output_dir (a kill mid-save leaves a
+    folder without the completion marker; it is skipped), unless ``--overwrite_output_dir``."""
+    from pixel.train.checkpoints import resume_point
 
-    if training_args.resume_from_checkpoint is not None:
-        return training_args.resume_from_checkpoint
-    output_dir = Path(training_args.output_dir)
-    if not (training_args.do_train and output_dir.is_dir()) or training_args.overwrite_output_dir:
+    if not training_args.do_train:
         return None
-    complete = last_complete_checkpoint(output_dir)
-    last = str(complete) if complete is not None else None
-    if last is None and any(p.name != "runs" for p in output_dir.iterdir()):
-        raise ValueError(
-            f"output directory {output_dir} already exists, is not empty and holds no complete checkpoint; "
-            "pass --overwrite_output_dir to train into it anyway"
-        )
-    if last is not None:
-        logger.info("resuming from checkpoint %s (pass --overwrite_output_dir to start from scratch)", last)
-    return last
+    start = resume_point(
+        training_args.output_dir, training_args.resume_from_checkpoint, training_args.overwrite_output_dir
+    )
+    logger.info(start.message)
+    return str(start.checkpoint) if start.checkpoint is not None else None
 
 
 def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name: str = "") -> Any:

@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pixel.cli import ArgumentParser, run_command
+
 __all__ = ["infer_task", "main", "predict"]
 
 logger = logging.getLogger(__name__)
@@ -47,9 +49,7 @@ def infer_task(config: dict[str, Any]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pixel predict", description=__doc__.split("\n\n")[0], allow_abbrev=False
-    )
+    parser = ArgumentParser(prog="pixel predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="folder of a model finetuned with `pixel finetune`")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", help="one sentence (or several, one per line)")
@@ -125,12 +125,10 @@ def predict(argv: list[str]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """``pixel predict``; returns the exit code (bad input is one line: 2 for a bad flag, 1 for missing data)."""
     logging.basicConfig(format="%(levelname)s - %(name)s - %(message)s", level=logging.INFO)
-    try:
-        path = predict(argv)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"pixel predict: error: {error}", file=sys.stderr)
-        return 1
-    print(path)
-    return 0
+
+    def run(argv: list[str]) -> None:
+        print(predict(argv))
+
+    return run_command("pixel predict", run, list(sys.argv[1:] if argv is None else argv))

@@ -1,14 +1,21 @@
 """``pixel pretrain``: span-masked MAE pretraining on the HF Trainer, from a YAML preset.
 
     pixel pretrain --config configs/pretrain/tiny.yaml [--override data.max_patches=255 ...]
-                   [--output_dir DIR] [--max_steps N] [any TrainingArguments flag] [--resume_from_checkpoint last]
+                   [--output_dir DIR] [--max_steps N] [any TrainingArguments flag]
+                   [--resume_from_checkpoint last|DIR | --overwrite_output_dir]
     pixel pretrain --config configs/pretrain/tiny.yaml --prerender DIR --num_examples N [--shard_size K]
 
-A preset has four sections: ``model`` (``PIXELConfig`` fields), ``renderer`` (``PangoCairoTextRenderer`` kwargs,
-or ``name_or_path`` to load one), ``data`` (text sources, packing, masking), ``training`` (``TrainingArguments``
-fields plus ``base_learning_rate``: lr = base x total batch / 256, as published) and ``reconstruction_steps``.
-Relative source paths resolve against ``data.data_dir``, itself relative to the preset file unless absolute;
-``PIXEL_DATA_DIR`` overrides it.
+A preset has five sections, each checked on load against what it configures (``read_preset``): ``model``
+(``PIXELConfig`` fields), ``renderer`` (``PangoCairoTextRenderer`` arguments, or ``name_or_path`` and the
+``from_pretrained`` ones), ``data`` (``PretrainingDataConfig``: text sources, packing, masking), ``training``
+(``PretrainingArguments``: ``TrainingArguments`` fields plus ``base_learning_rate``, lr = base x total batch / 256
+as published, and ``warmup_ratio``) and ``reconstruction_steps``. An unknown key (with a did-you-mean), a value of
+the wrong type or out of range is an error naming the file (or the ``--override``) and the key path; so is an
+unknown or abbreviated flag. Relative source paths resolve against ``data.data_dir``, itself relative to the
+preset file unless absolute; ``PIXEL_DATA_DIR`` overrides it.
+
+A run resumes from the newest complete checkpoint in ``--output_dir`` by itself (``pixel.train.checkpoints``,
+the rule ``pixel finetune`` follows too); ``--overwrite_output_dir`` starts from scratch.
 
 ``--prerender DIR`` packs and renders the preset's first N blocks into Parquet shards instead of training
 (``pixel.data.prerender``); a preset then trains from them with the source ``{prerendered: DIR}``.
@@ -24,7 +31,8 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +40,33 @@ import torch
 import yaml
 from transformers import Trainer
 
+from pixel.cli import UsageError
+from pixel.data.pretraining_config import (
+    ConfigError,
+    PretrainingDataConfig,
+    check_keys,
+    check_mapping,
+    check_value,
+    field_types,
+)
+
 __all__ = [
     "main",
     "load_preset",
     "apply_overrides",
+    "read_preset",
+    "PretrainingPreset",
+    "parse_arguments",
     "build_training_arguments",
+    "build_data",
+    "build_renderer",
     "PretrainingTrainer",
     "float_pixels",
 ]
 
 logger = logging.getLogger(__name__)
+
+SECTIONS = ("model", "renderer", "data", "training", "reconstruction_steps")
 
 # Published recipe (REFERENCE §3.3); presets may override any of them.
 RECIPE_DEFAULTS: dict[str, Any] = {
@@ -50,7 +75,7 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "adam_beta2": 0.999,
     "adam_epsilon": 1e-8,
     "weight_decay": 0.05,
-    "warmup_ratio": 0.05,  # transformers 5 spells it warmup_steps=0.05 (a float < 1 is a ratio)
+    "warmup_ratio": 0.05,
     "lr_scheduler_type": "cosine_with_min_lr",
     "lr_scheduler_kwargs": {"min_lr": 1e-5},
     "max_grad_norm": 1.0,
@@ -61,22 +86,37 @@ RECIPE_DEFAULTS: dict[str, Any] = {
 
 
 def load_preset(path: str | Path) -> dict[str, Any]:
+    """The preset's YAML mapping as written, with ``data.data_dir`` made absolute (``PIXEL_DATA_DIR`` wins).
+
+    A missing file is a FileNotFoundError; invalid YAML, a non-mapping or an unknown section a UsageError naming
+    the file (and the line).
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"pretraining preset {path} not found")
-    with open(path) as f:
-        preset = yaml.safe_load(f) or {}
+        raise FileNotFoundError(f"--config {path}: no such preset file (see configs/pretrain/)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            preset = yaml.safe_load(f) or {}
+    except yaml.YAMLError as error:
+        raise UsageError(f"{path}: {_yaml_problem(error)}") from None
     if not isinstance(preset, dict):
-        raise ValueError(f"{path}: a preset must be a mapping, got {type(preset).__name__}")
-    unknown = sorted(set(preset) - {"model", "renderer", "data", "training", "reconstruction_steps"})
-    if unknown:
-        raise ValueError(f"{path}: unknown top-level keys {unknown}")
-    preset.setdefault("data", {}).setdefault("data_dir", ".")
-    data_dir = Path(os.environ.get("PIXEL_DATA_DIR", preset["data"]["data_dir"]))
-    preset["data"]["data_dir"] = str(
-        data_dir if data_dir.is_absolute() else (path.parent / data_dir).resolve()
-    )
+        raise UsageError(f"{path}: a preset must be a mapping of sections {', '.join(SECTIONS)}")
+    try:
+        check_keys(preset, SECTIONS, kind="preset section")
+    except ConfigError as error:
+        raise UsageError(f"{path}: {error}") from None
+    data = preset.setdefault("data", {})
+    if isinstance(data, dict):
+        data_dir = Path(os.environ.get("PIXEL_DATA_DIR", data.get("data_dir", ".")))
+        data["data_dir"] = str(data_dir if data_dir.is_absolute() else (path.parent / data_dir).resolve())
     return preset
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}invalid YAML: {problem}"
 
 
 def apply_overrides(preset: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -85,53 +125,199 @@ def apply_overrides(preset: dict[str, Any], overrides: Sequence[str]) -> dict[st
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--override expects key=value, got {item!r}")
+            raise UsageError(f"--override {item!r}: expected KEY=VALUE, e.g. data.max_patches=255")
         node = preset
         *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ValueError(f"--override {item!r}: {part!r} is not a section")
-        node[leaf] = yaml.safe_load(raw)
+                raise UsageError(f"--override {item}: {part!r} is not a section")
+        try:
+            node[leaf] = yaml.safe_load(raw)
+        except yaml.YAMLError as error:
+            raise UsageError(f"--override {item}: {_yaml_problem(error)}") from None
     return preset
 
 
-def _explicit_training_flags(argv: Sequence[str]) -> dict[str, Any]:
-    """Only the ``TrainingArguments`` flags given on the command line, typed by ``HfArgumentParser``."""
-    from transformers import HfArgumentParser, TrainingArguments
+@dataclass
+class PretrainingPreset:
+    """A preset with every section checked against what it configures (``read_preset``)."""
 
-    namespace, unknown = HfArgumentParser(TrainingArguments).parse_known_args(list(argv))
-    if unknown:
-        raise SystemExit(f"pixel pretrain: unknown arguments {unknown} (see --help and TrainingArguments)")
-    given = {token[2:].split("=", 1)[0].replace("-", "_") for token in argv if token.startswith("--")}
-    return {key: value for key, value in vars(namespace).items() if key in given}
+    model: Any  # PIXELConfig
+    renderer: dict[str, Any]  # PangoCairoTextRenderer arguments, or name_or_path and from_pretrained's
+    data: PretrainingDataConfig
+    training: dict[str, Any]  # PretrainingArguments fields
+    reconstruction_steps: int
+    raw: dict[str, Any]  # the mapping as read, overrides applied (recorded by --prerender)
 
 
-def build_training_arguments(training: dict[str, Any], flags: dict[str, Any]):
-    """TrainingArguments from recipe defaults < preset ``training`` < command-line flags; lr from the base lr."""
-    from transformers import TrainingArguments
-
-    settings = {**RECIPE_DEFAULTS, **training, **flags}
-    base_lr = settings.pop("base_learning_rate", None)
-    names = {f.name for f in dataclasses.fields(TrainingArguments)}
-    if "warmup_ratio" not in names and "warmup_ratio" in settings:
-        ratio = settings.pop("warmup_ratio")
-        if "warmup_steps" not in training and "warmup_steps" not in flags:
-            settings["warmup_steps"] = float(ratio)
-    unknown = sorted(set(settings) - names)
-    if unknown:
-        raise ValueError(f"unknown TrainingArguments fields in the preset's training section: {unknown}")
-    explicit_lr = "learning_rate" in flags or "learning_rate" in training
-    args = TrainingArguments(**settings)
-    if base_lr is not None and not explicit_lr:
-        total = args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
-        args.learning_rate = float(base_lr) * total / 256
-    if args.save_total_limit is not None and args.save_total_limit < 2:
-        # Rotation runs before the new checkpoint is marked complete (CheckpointCompleteCallback): keep one more.
-        raise ValueError(
-            "save_total_limit must be >= 2 (or unset) so a complete checkpoint always survives a kill"
+def read_preset(path: str | Path, overrides: Sequence[str] = ()) -> PretrainingPreset:
+    """The preset at ``path`` with ``overrides``, checked. A bad key or value is a UsageError naming the file (or
+    the override) and the key path; a local source that does not exist is a FileNotFoundError naming both."""
+    raw = apply_overrides(load_preset(path), overrides)
+    try:
+        preset = _checked(raw)
+    except ConfigError as error:
+        raise UsageError(f"{_origin(error.key, path, overrides)}: {error}") from None
+    missing = preset.data.missing_source_files()
+    if missing:
+        key, file = f"data.{missing[0][0]}", missing[0][1]
+        raise FileNotFoundError(
+            f"{_origin(key, path, overrides)}: {key}: {file} does not exist (relative paths resolve against "
+            "data.data_dir, itself relative to the preset; PIXEL_DATA_DIR overrides it)"
         )
+    return preset
+
+
+def _checked(raw: dict[str, Any]) -> PretrainingPreset:
+    from pixel.model import PIXELConfig
+    from pixel.train.arguments import PretrainingArguments
+
+    check_keys(raw, SECTIONS, kind="preset section")  # again: an --override may have added one
+    data = PretrainingDataConfig.from_dict(raw.get("data") or {}, "data")
+    model = check_mapping(
+        raw.get("model") or {}, field_types(PIXELConfig.__init__), "model", "PIXELConfig field"
+    )
+    training = check_mapping(
+        raw.get("training") or {}, field_types(PretrainingArguments), "training", "TrainingArguments field"
+    )
+    steps = check_value(raw.get("reconstruction_steps", 1000), int, "reconstruction_steps")
+    if steps < 0:
+        raise ConfigError("reconstruction_steps", f"must be at least 0 (0 = no pictures), got {steps}")
+    return PretrainingPreset(
+        model=_model_config(model, data),
+        renderer=_renderer_settings(raw.get("renderer") or {}),
+        data=data,
+        training=training,
+        reconstruction_steps=steps,
+        raw=raw,
+    )
+
+
+def _model_config(model: dict[str, Any], data: PretrainingDataConfig) -> Any:
+    from pixel.model import PIXELConfig
+
+    try:
+        config = PIXELConfig(
+            **{"mask_ratio": data.mask_ratio, **model}, architectures=["PIXELForPreTraining"]
+        )
+    except ValueError as error:
+        raise ConfigError("model", str(error)) from None
+    if config.image_size[1] // config.patch_size < data.max_patches:
+        height, patch = config.image_size[0], config.patch_size
+        raise ConfigError(
+            "model.image_size",
+            f"{config.image_size} has fewer patches than data.max_patches={data.max_patches}: make it at least "
+            f"[{height}, {patch * data.max_patches}]",
+        )
+    return config
+
+
+def _renderer_settings(raw: Any) -> dict[str, Any]:
+    from pixel.render import PangoCairoTextRenderer
+
+    loading = field_types(PangoCairoTextRenderer.from_pretrained)
+    settings = check_mapping(
+        raw, {**loading, **field_types(PangoCairoTextRenderer)}, "renderer", "renderer setting"
+    )
+    loading_only = sorted(settings.keys() & loading.keys() - field_types(PangoCairoTextRenderer).keys())
+    if loading_only and "name_or_path" not in settings:
+        raise ConfigError(
+            f"renderer.{loading_only[0]}", "applies only when loading a renderer: add renderer.name_or_path"
+        )
+    return settings
+
+
+def _origin(key: str, path: str | Path, overrides: Sequence[str]) -> str:
+    """Where the value at ``key`` came from: the last ``--override`` that set it (or a section above it), else
+    the preset file (with the overrides inside the section at ``key``, which may have caused the error)."""
+    inside = []
+    for item in reversed(overrides):
+        name = item.partition("=")[0]
+        if key == name or key.startswith((f"{name}.", f"{name}[")):
+            return f"--override {item}"
+        if key and name.startswith(f"{key}."):
+            inside.append(f"--override {item}")
+    return f"{path} (with {', '.join(reversed(inside))})" if inside else str(path)
+
+
+class _Unset:
+    """Default of every TrainingArguments flag, so the flags given can be told from those left to the preset."""
+
+    def __str__(self) -> str:  # what --help shows as the default
+        return "the preset's"
+
+
+_UNSET = _Unset()
+
+
+def parse_arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """(pretrain's own options, the ``PretrainingArguments`` flags given, typed) from the command line.
+
+    An unknown or abbreviated flag is a one-line error naming it (exit code 2); ``--no_<flag>`` sets a boolean
+    flag false, as in ``HfArgumentParser``.
+    """
+    from pixel.train.arguments import DataclassArgumentParser, PretrainingArguments
+
+    parser = DataclassArgumentParser(
+        PretrainingArguments,
+        prog="pixel pretrain",
+        description="Span-masked MAE pretraining of a PIXEL model from a YAML preset on the HF Trainer. Any "
+        "transformers TrainingArguments flag (--output_dir, --max_steps, --bf16, --report_to tensorboard, "
+        "--resume_from_checkpoint last|DIR, ...) overrides the preset's training section. A run resumes from the "
+        "newest complete checkpoint in --output_dir unless --overwrite_output_dir.",
+    )
+    names = [f.name for f in dataclasses.fields(PretrainingArguments) if f.init]
+    parser.set_defaults(**dict.fromkeys(names, _UNSET))
+    parser.add_argument("--config", required=True, help="preset YAML, e.g. configs/pretrain/pixel-m4.yaml")
+    parser.add_argument(
+        "--override", action="append", default=[], metavar="KEY=VALUE",
+        help="set a preset key, e.g. data.max_patches=255 or model.hidden_size=384 (repeatable)",
+    )  # fmt: skip
+    group = parser.add_argument_group("pre-rendering (instead of training)")
+    group.add_argument(
+        "--prerender", metavar="DIR", help="write the preset's first blocks to Parquet shards in DIR"
+    )
+    group.add_argument("--num_examples", type=int, help="blocks to pre-render")
+    group.add_argument("--shard_size", type=int, default=10_000, help="blocks per shard (default 10000)")
+    values = vars(parser.parse_args(list(argv)))
+    flags = {name: value for name in names if (value := values.pop(name)) is not _UNSET}
+    return argparse.Namespace(**values), flags
+
+
+def build_training_arguments(training: Mapping[str, Any], flags: Mapping[str, Any]):
+    """``PretrainingArguments`` from recipe defaults < preset ``training`` < command-line flags; the lr from
+    ``base_learning_rate`` unless a learning rate is given. ConfigError names a field out of range."""
+    from pixel.train.arguments import PretrainingArguments
+
+    given = {**training, **flags}
+    settings = {**RECIPE_DEFAULTS, **given}
+    if "warmup_steps" in given:
+        if "warmup_ratio" in given:
+            raise ConfigError("warmup_ratio", "give warmup_ratio or warmup_steps, not both")
+        settings.pop("warmup_ratio")
+    if "learning_rate" in given:  # an explicit lr wins over the preset's base lr (documented)
+        settings.pop("base_learning_rate", None)
+    args = PretrainingArguments(**settings)
+    if args.base_learning_rate is not None:
+        total = args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
+        args.learning_rate = args.base_learning_rate * total / 256
     return args
+
+
+def _training_arguments(preset: PretrainingPreset, flags: dict[str, Any], cli: argparse.Namespace):
+    """``build_training_arguments`` with errors naming the flag, or the preset file and key, they came from."""
+    if "output_dir" not in flags and "output_dir" not in preset.training:
+        raise UsageError("give --output_dir (or training.output_dir in the preset)")
+    try:
+        return build_training_arguments(preset.training, flags)
+    except ConfigError as error:
+        if error.key in flags:
+            raise UsageError(f"--{error.key}: {error.problem}") from None
+        key = f"training.{error.key}"
+        raise UsageError(f"{_origin(key, cli.config, cli.override)}: {key}: {error.problem}") from None
+    except ValueError as error:  # transformers' own checks of TrainingArguments
+        raise UsageError(f"training arguments: {error}") from None
 
 
 class PretrainingTrainer(Trainer):
@@ -179,7 +365,7 @@ def float_pixels(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {**batch, "pixel_values": pixel_values.float() / 255}
 
 
-def build_renderer(settings: dict[str, Any]):
+def build_renderer(settings: Mapping[str, Any]):
     from pixel.render import PangoCairoTextRenderer
 
     settings = dict(settings)
@@ -189,71 +375,20 @@ def build_renderer(settings: dict[str, Any]):
     return PangoCairoTextRenderer(**settings)
 
 
-def build_data(data: dict[str, Any], renderer, seed: int, batch_size: int):
-    """(dataset, collator) from the preset's ``data`` section."""
-    from pixel.data.cleaning import TextCleaner
-    from pixel.data.packing import BlockPacker, renderer_measure
-    from pixel.data.prerender import check_renderer
-    from pixel.data.pretraining import PretrainingCollator, PretrainingDataset
-    from pixel.data.text import TextSource
-    from pixel.model import SpanMaskingGenerator
+def _renderer(preset: PretrainingPreset, cli: argparse.Namespace):
+    """``build_renderer`` for the preset; the renderer's own checks of its settings name the preset section."""
+    try:
+        return build_renderer(preset.renderer)
+    except FileNotFoundError:  # a font file: missing data (exit code 1), named by the renderer
+        raise
+    except ValueError as error:
+        raise UsageError(f"{_origin('renderer', cli.config, cli.override)}: renderer: {error}") from None
 
-    data = dict(data)
-    known = {
-        "data_dir", "sources", "max_patches", "min_patches", "pack", "clean", "across_documents", "stopping_strategy",
-        "shuffle_buffer", "mask_ratio", "span_masking", "max_span_length", "cumulative_span_weights",
-        "masking_spacing", "pad_multiple", "pad_to_max", "pixel_dtype",
-    }  # fmt: skip
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown data keys {unknown}; known: {sorted(known)}")
-    sources = [TextSource.from_dict(raw) for raw in data.get("sources") or []]
-    if not sources:
-        raise ValueError("data.sources is empty: give at least one {path: ...} or {name: ..., config: ...}")
-    max_patches = int(data.get("max_patches", 511))
-    for source in sources:
-        if (
-            source.prerendered is not None
-        ):  # refuse shards rendered by another renderer (or for longer blocks)
-            check_renderer(source.prerendered_dir(Path(data["data_dir"])), renderer, max_patches)
-    cleaner = TextCleaner.for_renderer(renderer) if data.get("clean", True) else None
 
-    def packer_factory() -> BlockPacker:
-        return BlockPacker(
-            measure=renderer_measure(renderer, max_patches),
-            max_patches=max_patches,
-            min_patches=int(data.get("min_patches", 22)),
-            clean=cleaner,
-            across_documents=bool(data.get("across_documents", True)),
-        )
-
-    dataset = PretrainingDataset(
-        sources=sources,
-        packer_factory=packer_factory if data.get("pack", True) else None,
-        seed=seed,
-        stopping_strategy=data.get("stopping_strategy", "first_exhausted"),
-        shuffle_buffer=int(data.get("shuffle_buffer", 10_000)),
-        batch_size=batch_size,
-        base_dir=Path(data["data_dir"]),
-    )
-    span = None
-    if data.get("span_masking", True):
-        span = SpanMaskingGenerator(
-            max_span_length=int(data.get("max_span_length", 6)),
-            spacing=data.get("masking_spacing", "span"),
-            cumulative_span_weights=data.get("cumulative_span_weights", (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)),
-        )
-    collator = PretrainingCollator(
-        renderer=renderer,
-        span_masking=span,
-        mask_ratio=float(data.get("mask_ratio", 0.25)),
-        max_patches=max_patches,
-        pad_multiple=int(data.get("pad_multiple", 64)),
-        pad_to_max=bool(data.get("pad_to_max", False)),
-        seed=seed,
-        pixel_dtype=str(data.get("pixel_dtype", "uint8")),
-    )
-    return dataset, collator
+def build_data(data: Mapping[str, Any] | PretrainingDataConfig, renderer, seed: int, batch_size: int):
+    """(dataset, collator) from a preset's ``data`` section (a mapping is checked first: ConfigError)."""
+    config = data if isinstance(data, PretrainingDataConfig) else PretrainingDataConfig.from_dict(data)
+    return config.build(renderer, seed=seed, batch_size=batch_size)
 
 
 def reconstruction_batch(
@@ -277,39 +412,19 @@ def reconstruction_batch(
     return float_pixels(collator([first[tag] for tag in languages])), languages
 
 
-def _parse_cli(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(
-        prog="pixel pretrain",
-        description="Span-masked MAE pretraining of a PIXEL model from a YAML preset on the HF Trainer. Any "
-        "transformers TrainingArguments flag (--output_dir, --max_steps, --bf16, --report_to tensorboard, "
-        "--resume_from_checkpoint last|DIR, ...) overrides the preset's training section.",
-    )
-    parser.add_argument("--config", required=True, help="preset YAML, e.g. configs/pretrain/pixel-m4.yaml")
-    parser.add_argument(
-        "--override", action="append", default=[], metavar="KEY=VALUE",
-        help="set a preset key, e.g. data.max_patches=255 or model.hidden_size=384 (repeatable)",
-    )  # fmt: skip
-    group = parser.add_argument_group("pre-rendering (instead of training)")
-    group.add_argument(
-        "--prerender", metavar="DIR", help="write the preset's first blocks to Parquet shards in DIR"
-    )
-    group.add_argument("--num_examples", type=int, help="blocks to pre-render")
-    group.add_argument("--shard_size", type=int, default=10_000, help="blocks per shard (default 10000)")
-    return parser.parse_known_args(list(argv))
-
-
-def prerender(cli: argparse.Namespace, preset: dict[str, Any], flags: dict[str, Any]) -> int:
+def prerender(cli: argparse.Namespace, preset: PretrainingPreset, flags: dict[str, Any]) -> None:
     """``--prerender DIR``: the preset's block stream (seeded as for training, one worker), rendered to shards."""
     from pixel.data.prerender import prerender_shards
 
-    if not cli.num_examples:
-        raise SystemExit("pixel pretrain --prerender DIR needs --num_examples N")
-    training = preset.get("training") or {}
-    seed = int(flags.get("seed", training.get("seed", 42)))
-    renderer = build_renderer(preset.get("renderer") or {})
-    dataset, collator = build_data(preset["data"], renderer, seed=seed, batch_size=1)
-    if any(source.prerendered is not None for source in dataset.sources):
-        raise SystemExit("pixel pretrain --prerender: the preset's sources are pre-rendered already")
+    if not cli.num_examples or cli.num_examples < 1:
+        raise UsageError("--prerender DIR needs --num_examples N (a positive number of blocks)")
+    if cli.shard_size < 1:
+        raise UsageError(f"--shard_size {cli.shard_size}: must be a positive number of blocks")
+    if any(source.prerendered is not None for source in preset.data.sources):
+        raise UsageError(f"--prerender: the sources of {cli.config} are pre-rendered already")
+    seed = int(flags.get("seed", preset.training.get("seed", 42)))
+    renderer = _renderer(preset, cli)
+    dataset, collator = preset.data.build(renderer, seed=seed, batch_size=1)
     manifest = prerender_shards(
         dataset.examples(0, 1),
         renderer,
@@ -317,56 +432,56 @@ def prerender(cli: argparse.Namespace, preset: dict[str, Any], flags: dict[str, 
         num_examples=cli.num_examples,
         shard_size=cli.shard_size,
         max_patches=collator.max_patches,
-        extra={"config": str(cli.config), "overrides": cli.override, "seed": seed, "data": preset["data"]},
+        extra={
+            "config": str(cli.config),
+            "overrides": cli.override,
+            "seed": seed,
+            "data": preset.raw["data"],
+        },
     )
     for source, packer in zip(dataset.sources, dataset.packers, strict=False):
         if packer is not None:
             logger.info("packing %s: %s", source.tag, packer.stats.summary())
     logger.info("wrote %s", manifest)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``pixel pretrain [flags]``; returns the exit code. Bad input is one line, no traceback (``pixel.cli``):
+    exit code 2 for a bad flag or preset value, 1 for missing data; ``--debug`` shows the traceback."""
+    from pixel.cli import run_command
+
+    return run_command("pixel pretrain", pretrain, sys.argv[1:] if argv is None else argv)
+
+
+def pretrain(argv: list[str]) -> None:
+    """Run ``pixel pretrain`` with ``argv`` (errors raise; ``main`` reports them)."""
     from transformers import ProgressCallback, set_seed
 
-    from pixel.model import PIXELConfig, PIXELForPreTraining
+    from pixel.model import PIXELForPreTraining
+    from pixel.train.checkpoints import resume_point
     from pixel.train.pretrain_callbacks import (
         CheckpointCompleteCallback,
         DataResumeCallback,
         ReconstructionCallback,
         ThroughputProgressCallback,
-        last_complete_checkpoint,
     )
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    cli, rest = _parse_cli(sys.argv[1:] if argv is None else argv)
-    preset = apply_overrides(load_preset(cli.config), cli.override)
-    flags = _explicit_training_flags(rest)
+    cli, flags = parse_arguments(argv)
+    preset = read_preset(cli.config, cli.override)
     if cli.prerender:
         return prerender(cli, preset, flags)
-    training = dict(preset.get("training") or {})
-    if "output_dir" not in flags and "output_dir" not in training:
-        raise SystemExit("pixel pretrain: give --output_dir (or training.output_dir in the preset)")
-    resume = flags.pop("resume_from_checkpoint", training.pop("resume_from_checkpoint", None))
-    args = build_training_arguments(training, flags)
+    args = _training_arguments(preset, flags, cli)
+    start = resume_point(args.output_dir, args.resume_from_checkpoint, args.overwrite_output_dir)
+    logger.info(start.message)
     set_seed(args.seed)  # the model is initialised before the Trainer exists
 
-    renderer = build_renderer(preset.get("renderer") or {})
+    renderer = _renderer(preset, cli)
     sequences_per_step = args.per_device_train_batch_size * args.world_size * args.gradient_accumulation_steps
-    dataset, collator = build_data(
-        preset["data"],
-        renderer,
-        seed=args.seed,
-        batch_size=args.per_device_train_batch_size * args.world_size,
+    dataset, collator = preset.data.build(
+        renderer, seed=args.seed, batch_size=args.per_device_train_batch_size * args.world_size
     )
-    model_settings = dict(preset.get("model") or {})
-    model_settings.setdefault("mask_ratio", collator.mask_ratio)
-    config = PIXELConfig(**model_settings, architectures=["PIXELForPreTraining"])
-    if config.image_size[1] // config.patch_size < collator.max_patches:
-        raise ValueError(
-            f"model.image_size {config.image_size} has fewer patches than data.max_patches={collator.max_patches}"
-        )
-    model = PIXELForPreTraining(config)
+    model = PIXELForPreTraining(preset.model)
     recon_batch, languages = reconstruction_batch(dataset, collator)
 
     trainer = PretrainingTrainer(
@@ -377,22 +492,13 @@ def main(argv: list[str] | None = None) -> int:
         callbacks=[
             CheckpointCompleteCallback(),
             DataResumeCallback(dataset),
-            ReconstructionCallback(recon_batch, languages, int(preset.get("reconstruction_steps", 1000))),
+            ReconstructionCallback(recon_batch, languages, preset.reconstruction_steps),
         ],
     )
     if trainer.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(ThroughputProgressCallback(sequences_per_step))
-
-    checkpoint = None
-    if resume in ("last", "latest", True, "true", "True"):
-        checkpoint = last_complete_checkpoint(args.output_dir)
-        logger.info("resuming from %s", checkpoint or "scratch (no complete checkpoint yet)")
-    elif resume:
-        checkpoint = Path(resume)
-        if not checkpoint.is_dir():
-            raise FileNotFoundError(f"--resume_from_checkpoint {resume}: no such checkpoint folder")
     logger.info("learning rate %.3g for %d sequences per step", args.learning_rate, sequences_per_step)
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    trainer.train(resume_from_checkpoint=str(start.checkpoint) if start.checkpoint else None)
 
     trainer.save_model(args.output_dir)
     trainer.save_state()
@@ -402,7 +508,6 @@ def main(argv: list[str] | None = None) -> int:
             if packer is not None:  # counts of the main process's own reading (all of it with 0 workers)
                 logger.info("packing %s: %s", source.tag, packer.stats.summary())
     _end_distributed()
-    return 0
 
 
 def _end_distributed() -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pixel.cli import ArgumentParser, UsageError, run_command
+
 __all__ = ["Run", "main", "parse_seeds", "summarise", "write_table"]
 
 logger = logging.getLogger(__name__)
@@ -41,9 +43,9 @@ def parse_seeds(text: str) -> list[int]:
         try:
             seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
         except ValueError:
-            raise ValueError(f"--seeds: {part!r} is not a seed or a range like 0-7") from None
+            raise UsageError(f"--seeds: {part!r} is not a seed or a range like 0-7") from None
     if not seeds:
-        raise ValueError("--seeds: no seeds given")
+        raise UsageError("--seeds: no seeds given")
     return seeds
 
 
@@ -51,18 +53,17 @@ def _parse_floats(text: str, flag: str) -> list[float]:
     try:
         values = [float(v) for v in text.split(",") if v]
     except ValueError:
-        raise ValueError(f"{flag}: {text!r} is not a comma-separated list of numbers") from None
+        raise UsageError(f"{flag}: {text!r} is not a comma-separated list of numbers") from None
     if not values:
-        raise ValueError(f"{flag}: no values given")
+        raise UsageError(f"{flag}: no values given")
     return values
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="pixel sweep",
         description="Finetune every (language, learning rate, seed) and tabulate mean ± sd of the test scores "
         "at the learning rate that is best on dev. Unlisted flags go to `pixel finetune TASK`.",
-        allow_abbrev=False,
     )
     parser.add_argument("task", help="ud, pos, ner, sib, classification, pair_classification or qa")
     parser.add_argument("--seeds", default="0-7", help="seeds, e.g. 0-7 or 0,1,2 (default 0-7)")
@@ -85,7 +86,7 @@ def _data_dirs(args: argparse.Namespace) -> dict[str, Path]:
         dirs = [Path(d) for d in args.data_dirs.split(",") if d]
         return {d.name: d for d in dirs}
     if args.data_dir is None:
-        raise ValueError("pass --data_dir (optionally with --languages) or --data_dirs")
+        raise UsageError("pass --data_dir (optionally with --languages) or --data_dirs")
     root = Path(args.data_dir)
     if args.languages:
         return {lang: root / lang for lang in args.languages.split(",") if lang}
@@ -254,10 +255,9 @@ def sweep(argv: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    """``pixel sweep``; returns the exit code (bad input is one line: 2 for a bad flag, 1 for missing data)."""
+
+    def run(argv: list[str]) -> None:
         sweep(argv)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"pixel sweep: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    return run_command("pixel sweep", run, list(sys.argv[1:] if argv is None else argv))

@@ -137,3 +137,44 @@ def test_task_options_are_read_ahead_of_the_full_parse(tmp_path):
     # ... and the full parse accepts them too
     _, data, _ = parse_finetune_args(["--model_name_or_path", "m", "--output_dir", str(tmp_path), *argv])
     assert (data.text_columns, data.is_regression, data.doc_stride) == ("a,b", True, 32)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--max_steps", "-5"],
+            "--max_steps: must be a positive number of steps (or -1: train num_train_epochs)",
+        ),
+        (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size: must be at least 1, got 0"),
+        (["--learning_rate=-1e-5"], "--learning_rate: must be at least 0, got -1e-05"),
+    ],
+)
+def test_value_out_of_range_is_a_usage_error_naming_the_flag(tmp_path, flags, message):
+    from pixel.cli import UsageError
+
+    with pytest.raises(UsageError) as error:
+        parse_finetune_args(["--model_name_or_path", "m", "--output_dir", str(tmp_path), *flags])
+    assert str(error.value).startswith(message)
+
+
+def test_negative_max_steps_exits_2_before_any_training(tmp_path, capsys):
+    from pixel.cli import main as pixel
+
+    argv = ["finetune", "pos", "--model_name_or_path", str(tmp_path), "--data_dir", str(tmp_path), "--do_train",
+            "--output_dir", str(tmp_path / "o"), "--max_steps", "-5"]  # fmt: skip
+    assert pixel(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("pixel finetune pos: error: --max_steps: must be a positive number")
+        and err.count("\n") == 1
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_no_prefix_sets_a_boolean_flag_false(tmp_path):
+    argv = ["--model_name_or_path", "m", "--output_dir", str(tmp_path)]
+    assert parse_finetune_args(argv)[2].log_on_each_node is True
+    _, _, train = parse_finetune_args([*argv, "--no_log_on_each_node", "--no_pooler_add_layer_norm"])
+    assert train.log_on_each_node is False
+    assert parse_finetune_args([*argv, "--no_pooler_add_layer_norm"])[0].pooler_add_layer_norm is False

@@ -80,3 +80,20 @@ def test_killed_run_resumes_from_last_checkpoint(tmp_path, caplog):
     # The loss log of the steps before the kill comes back from the checkpoint.
     assert [h["step"] for h in state["log_history"] if "loss" in h] == list(range(1, last + 3))
     assert results["train_samples"] == 32  # --max_train_samples
+
+
+def test_resume_from_checkpoint_last_is_accepted(tmp_path, caplog):
+    """`--resume_from_checkpoint last` means the newest complete checkpoint in output_dir, as for pretraining."""
+    from pixel.train.arguments import parse_finetune_args
+    from pixel.train.finetune import _last_checkpoint
+
+    for step, complete in ((2, True), (4, False)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if complete:
+            (tmp_path / f"checkpoint-{step}" / CHECKPOINT_COMPLETE).write_text("2\n")
+    base = ["--model_name_or_path", "m", "--output_dir", str(tmp_path), "--do_train"]
+    with caplog.at_level(logging.INFO, logger="pixel.train.finetune"):
+        for extra in ([], ["--resume_from_checkpoint", "last"]):
+            assert _last_checkpoint(parse_finetune_args([*base, *extra])[2]) == str(tmp_path / "checkpoint-2")
+    assert caplog.text.count(f"resuming from checkpoint {tmp_path / 'checkpoint-2'}") == 2
+    assert _last_checkpoint(parse_finetune_args([*base, "--overwrite_output_dir"])[2]) is None
