@@ -310,7 +310,9 @@ class QATask(Task):
     model_class_name: str = "PIXELForQuestionAnswering"
     metric_for_best_model: str = "f1"
     default_max_seq_length: int = 400
-    stride: int = 160  # patches shared by consecutive windows of a long context
+    # Patches shared by consecutive windows of a long context; None: 160 (400-patch windows), at most a quarter of
+    # a shorter window. An explicit stride must leave room for new text in every window.
+    stride: int | None = None
     max_answer_words: int = 30
     # dataset() per examples list (by id), so write_predictions can map window rows back to examples
     _datasets: dict[int, RenderedDataset] = field(default_factory=dict, repr=False)
@@ -331,11 +333,21 @@ class QATask(Task):
         self, examples: Sequence[QAExample], renderer: Any, labels: list[str], max_seq_length: int
     ) -> RenderedDataset:
         """Renders every example once to find its windows; items are windows (several per long context)."""
-        encoder = QAEncoder(renderer, list(examples), max_seq_length, self.stride)
+        encoder = QAEncoder(renderer, list(examples), max_seq_length, self.window_stride(max_seq_length))
         encoder.build_windows()
         dataset = RenderedDataset(encoder.windows, encoder)
         self._datasets[id(examples)] = dataset
         return dataset
+
+    def window_stride(self, max_seq_length: int) -> int:
+        if self.stride is None:
+            return min(160, max_seq_length // 4)
+        if not 0 <= self.stride < max_seq_length // 2:
+            raise ValueError(
+                f"--doc_stride={self.stride} must be from 0 to {max_seq_length // 2 - 1} for "
+                f"--max_seq_length={max_seq_length} (windows share the stride; the rest must be new text)"
+            )
+        return self.stride
 
     def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
         start, end = logits[0], logits[1]  # (B, L+1) each
