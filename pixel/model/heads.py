@@ -59,7 +59,7 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
         if is_cls:
             self.pooler = None
             # the published head also builds the (unused) pooling MLP in CLS mode
-            self._keys_to_ignore_on_load_unexpected = [r"^pooler\."]
+            self._keys_to_ignore_on_load_unexpected = [*self._keys_to_ignore_on_load_unexpected, r"^pooler\."]
         else:
             self.pooler = PoolingForSequenceClassificationHead(
                 config.hidden_size, config.hidden_dropout_prob, config.add_layer_norm, self.pooling_mode
