@@ -31,16 +31,20 @@ if TYPE_CHECKING:
 __all__ = [
     "IGNORE_INDEX",
     "TASK_NAMES",
+    "Baseline",
     "RenderedDataset",
     "Task",
     "TruncationReport",
+    "collapsed_class",
     "get_task",
+    "majority_id",
     "open_text",
     "parse_json",
     "read_json",
     "read_label_list",
     "read_text",
     "render_features",
+    "reported_metrics",
     "stack_features",
 ]
 
@@ -61,6 +65,78 @@ class TruncationReport:
 
     def as_metrics(self, prefix: str = "") -> dict[str, int]:
         return {f"{prefix}{k}": v for k, v in vars(self).items()}
+
+
+@dataclass
+class Baseline:
+    """A task's trivial baseline scored on one evaluated split, with the same metric keys as `compute_metrics`.
+
+    `from_eval_split` is True when its statistics (majority class, chain direction, ...) were taken from the
+    evaluated split itself because no train split was loaded: an optimistic baseline, flagged as such.
+    """
+
+    metrics: dict[str, float]
+    description: str  # what it predicts, e.g. "majority class 'health' of the train split"
+    from_eval_split: bool = False
+
+
+def majority_id(ids: Sequence[int] | np.ndarray, num_labels: int) -> int:
+    """The most frequent label id (ties go to the lowest id, i.e. the first in the label list); -100 is skipped."""
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    counts = np.bincount(ids[ids != IGNORE_INDEX], minlength=num_labels)
+    return int(counts.argmax())
+
+
+def fitted_on(from_eval_split: bool) -> str:
+    return "the evaluated split (no train split loaded)" if from_eval_split else "the train split"
+
+
+def collapsed_class(classes: np.ndarray | None) -> int | None:
+    """The one class id that every prediction falls in; None for fewer than two predictions or several classes."""
+    if classes is None:
+        return None
+    classes = np.asarray(classes).ravel()
+    if len(classes) < 2 or not (classes == classes[0]).all():
+        return None
+    return int(classes[0])
+
+
+def reported_metrics(
+    task: Task, dataset: RenderedDataset, labels: list[str], train: Sequence[Any] | None = None
+) -> Callable[[EvalPrediction], dict[str, float]]:
+    """`task.metrics_for(dataset)` plus what every evaluation report carries next to the scores.
+
+    Added keys (the Trainer prefixes them with `eval_` / `test_`): `baseline_<metric>` for each metric the task's
+    trivial baseline scores (fit on `train`, else on the evaluated split), `baseline_from_eval_split` (1 when no
+    train split was given) and `collapsed` (1 when every prediction is one class, which is also logged as a WARNING
+    naming the class). A model stuck at its baseline is then visible in every results file.
+    """
+    compute = task.metrics_for(dataset)
+    described: list[str] = []
+
+    def report(eval_pred: EvalPrediction) -> dict[str, float]:
+        metrics = dict(compute(eval_pred))
+        baseline = task.baseline(eval_pred.label_ids, dataset, train, labels)
+        if baseline.description not in described:  # once per dataset, not at every evaluation
+            described.append(baseline.description)
+            logger.info("trivial baseline on %d examples: %s", len(dataset), baseline.description)
+        metrics.update({f"baseline_{key}": float(value) for key, value in baseline.metrics.items()})
+        metrics["baseline_from_eval_split"] = int(baseline.from_eval_split)
+        classes = task.predicted_classes(eval_pred.predictions, eval_pred.label_ids)
+        one = collapsed_class(classes)
+        if one is not None:
+            name = labels[one] if 0 <= one < len(labels) else str(one)
+            logger.warning(
+                "all %d predictions of this evaluation are %r: the model has collapsed to one class "
+                "(trivial baseline: %s)",
+                np.asarray(classes).size,
+                name,
+                baseline.description,
+            )
+        metrics["collapsed"] = int(one is not None)
+        return metrics
+
+    return report
 
 
 class RenderedDataset(torch.utils.data.Dataset):
@@ -302,6 +378,17 @@ class Task:
     def metrics_for(self, dataset: RenderedDataset) -> Callable[[EvalPrediction], dict[str, float]]:
         """`compute_metrics` for one evaluation dataset; only QA needs the dataset (to map windows to answers)."""
         return self.compute_metrics
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[Any] | None, labels: list[str]
+    ) -> Baseline:
+        """The trivial baseline scored on `gold` (the Trainer's `label_ids` for `dataset`) with `compute_metrics`'s
+        keys; its statistics come from the `train` examples, or from `gold` itself when `train` is None."""
+        raise NotImplementedError
+
+    def predicted_classes(self, predictions: Any, gold: Any) -> np.ndarray | None:
+        """Class id of every scored prediction (for the collapse check); None for a task without classes."""
+        return None
 
     def write_predictions(
         self, examples: Sequence[Any], predictions: Any, labels: list[str], path: Path

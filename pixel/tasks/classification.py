@@ -18,9 +18,12 @@ import numpy as np
 import torch
 
 from pixel.tasks.base import (
+    Baseline,
     RenderedDataset,
     Task,
     check_renderer,
+    fitted_on,
+    majority_id,
     open_text,
     parse_json,
     read_json,
@@ -295,6 +298,30 @@ class ClassificationTask(Task):
             if self.regression
             else classification_metrics(predicted, gold)
         )
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[TextExample] | None, labels: list[str]
+    ) -> Baseline:
+        """The train split's majority class for every example (regression: its mean score)."""
+        gold = np.asarray(gold)
+        fit = [e.label for e in train or () if e.label is not None]
+        from_eval = not fit
+        if self.regression:
+            mean = float(gold.mean()) if from_eval else float(np.mean([float(v) for v in fit]))
+            # A constant prediction has no correlation with the gold scores: 0 is its Pearson/Spearman.
+            metrics = {"pearson": 0.0, "spearmanr": 0.0, "mse": float(np.mean((gold - mean) ** 2))}
+            return Baseline(metrics, f"mean score {mean:.4g} of {fitted_on(from_eval)}", from_eval)
+        label2id = {label: i for i, label in enumerate(labels)}
+        top = majority_id(gold if from_eval else [label2id[label] for label in fit], len(labels))
+        metrics = classification_metrics(np.full_like(gold, top), gold)
+        return Baseline(metrics, f"majority class {labels[top]!r} of {fitted_on(from_eval)}", from_eval)
+
+    def predicted_classes(self, predictions: Any, gold: Any) -> np.ndarray | None:
+        predictions = np.asarray(predictions)
+        if self.regression:
+            return None
+        # (N,) from predicted ids, or from (N, C) class scores
+        return predictions.argmax(-1) if predictions.ndim > 1 else predictions
 
     def write_predictions(
         self, examples: Sequence[TextExample], predictions: np.ndarray, labels: list[str], path: Path

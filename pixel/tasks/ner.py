@@ -20,11 +20,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixel.tasks.base import RenderedDataset, Task, open_text, read_label_list, split_file
+from pixel.tasks.base import (
+    IGNORE_INDEX,
+    Baseline,
+    RenderedDataset,
+    Task,
+    fitted_on,
+    open_text,
+    read_label_list,
+    split_file,
+)
 from pixel.tasks.tagging import (
     TaggedSentence,
     WordTagEncoder,
     check_labels,
+    compact_words_np,
+    majority_tag,
+    scored_predictions,
     token_logits_to_word_predictions,
     word_aligned,
 )
@@ -207,6 +219,21 @@ class NERTask(Task):
         return ner_metrics(
             [[names[i] for i in row] for row in predicted], [[names[i] for i in row] for row in gold]
         )
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[TaggedSentence] | None, labels: list[str]
+    ) -> Baseline:
+        """The train split's most frequent tag for every word: with "O", no entity (seqeval F1 0)."""
+        label_ids = np.asarray(gold)
+        words = compact_words_np(label_ids, label_ids != IGNORE_INDEX)  # (N, L) gold ids of the scored words
+        top, from_eval = majority_tag(train, "tags", labels, words)
+        names = [[labels[i] for i in row if i != IGNORE_INDEX] for row in words]
+        metrics = ner_metrics([[labels[top]] * len(row) for row in names], names)
+        description = f"majority tag {labels[top]!r} of {fitted_on(from_eval)} for every word"
+        return Baseline(metrics, description, from_eval)
+
+    def predicted_classes(self, predictions: Any, gold: Any) -> np.ndarray:
+        return scored_predictions(predictions)
 
     def write_predictions(
         self, examples: Sequence[TaggedSentence], predictions: np.ndarray, labels: list[str], path: Path

@@ -31,7 +31,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pixel.tasks.base import RenderedDataset, Task, check_renderer, read_json, render_features, split_file
+from pixel.tasks.base import (
+    Baseline,
+    RenderedDataset,
+    Task,
+    check_renderer,
+    read_json,
+    render_features,
+    split_file,
+)
 
 __all__ = ["QAExample", "QATask", "Window", "decode_answers", "read_squad", "squad_metrics"]
 
@@ -363,6 +371,14 @@ class QATask(Task):
             return squad_metrics(answers, dataset.encoder.examples)
 
         return compute
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[QAExample] | None, labels: list[str]
+    ) -> Baseline:
+        """The first word of the context as every answer (an empty answer scores 0); needs no statistics."""
+        examples = dataset.encoder.examples
+        answers = {e.id: next(iter(e.context.split()), "") for e in examples}
+        return Baseline(squad_metrics(answers, examples), "the first context word as every answer")
 
     def write_predictions(
         self, examples: Sequence[QAExample], predictions: np.ndarray, labels: list[str], path: Path

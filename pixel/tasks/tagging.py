@@ -15,14 +15,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixel.tasks.base import IGNORE_INDEX, check_renderer, render_features
+from pixel.tasks.base import IGNORE_INDEX, check_renderer, majority_id, render_features
 
 __all__ = [
     "TaggedSentence",
     "WordTagEncoder",
     "check_labels",
     "compact_words",
+    "majority_tag",
     "pad_word_starts",
+    "scored_predictions",
     "token_logits_to_word_predictions",
 ]
 
@@ -138,3 +140,21 @@ def word_aligned(
         pred_rows.append([int(p) for p in pred_row[:n]])
         gold_rows.append([int(g) for g in gold_row[:n]])
     return pred_rows, gold_rows
+
+
+def majority_tag(
+    train: Sequence[Any] | None, tag_attr: str, labels: Sequence[str], gold: np.ndarray
+) -> tuple[int, bool]:
+    """(id of the most frequent tag over the words of `train`, False), or over the `gold` ids (-100 skipped) when
+    `train` is None or has no words, True: the single tag the majority-tag baseline predicts for every word."""
+    label2id = {label: i for i, label in enumerate(labels)}
+    ids = [label2id[tag] for example in train or () for tag in getattr(example, tag_attr)]
+    if not ids:
+        return majority_id(gold, len(labels)), True
+    return majority_id(ids, len(labels)), False
+
+
+def scored_predictions(predictions: np.ndarray) -> np.ndarray:
+    """The predicted ids of all scored words, from word-aligned predictions `[N, L]` (-100 past each example's)."""
+    predictions = np.asarray(predictions)
+    return predictions[predictions != IGNORE_INDEX]

@@ -22,8 +22,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from pixel.tasks.base import IGNORE_INDEX, RenderedDataset, Task, render_features, split_file
-from pixel.tasks.tagging import WordTagEncoder, check_labels, compact_words_np, pad_word_starts
+from pixel.tasks.base import (
+    IGNORE_INDEX,
+    Baseline,
+    RenderedDataset,
+    Task,
+    fitted_on,
+    majority_id,
+    render_features,
+    split_file,
+)
+from pixel.tasks.tagging import (
+    WordTagEncoder,
+    check_labels,
+    compact_words_np,
+    majority_tag,
+    pad_word_starts,
+    scored_predictions,
+)
 from pixel.tasks.treebank import (
     UD_HEAD_LABELS,
     UPOS_LABELS,
@@ -33,7 +49,16 @@ from pixel.tasks.treebank import (
     write_conllu,
 )
 
-__all__ = ["ArcEncoder", "POSTask", "ParsingTask", "decode_parses", "find_treebank_split", "parsing_metrics"]
+__all__ = [
+    "ArcEncoder",
+    "POSTask",
+    "ParsingTask",
+    "chain_baseline",
+    "chain_heads",
+    "decode_parses",
+    "find_treebank_split",
+    "parsing_metrics",
+]
 
 # channels of the parser's eval predictions [N, L, 4]
 ARGMAX_HEAD, ARGMAX_REL, MST_HEAD, MST_REL = range(4)
@@ -137,6 +162,61 @@ def parsing_metrics(
     return metrics
 
 
+def chain_heads(n: int, direction: str) -> np.ndarray:
+    """Heads `[n]` (1-based, 0 = ROOT) of the left chain (each word attached to the word before it, the first to
+    ROOT) or the right chain (each word to the word after it, the last to ROOT)."""
+    if direction == "left":
+        return np.arange(n)
+    return np.r_[np.arange(2, n + 1), 0]
+
+
+def _chain_predictions(arc_labels: np.ndarray, direction: str, rel: int) -> np.ndarray:
+    """Chain heads and the relation `rel` for the words of each sentence, as parser predictions `[N, L, 4]`."""
+    positions = np.arange(arc_labels.shape[1])
+    # words per sentence, counted as decode_parses counts them
+    counts = np.where(arc_labels != IGNORE_INDEX, positions + 1, 0).max(-1)
+    heads = np.full(arc_labels.shape, IGNORE_INDEX, dtype=np.int64)
+    for b, n in enumerate(counts):
+        heads[b, :n] = chain_heads(int(n), direction)
+    rels = np.where(heads == IGNORE_INDEX, IGNORE_INDEX, rel)
+    return np.stack([heads, rels, heads, rels], axis=-1)
+
+
+def _chain_uas(sentences: Sequence[Sentence], direction: str) -> float:
+    words = sum(len(s.heads) for s in sentences)
+    right = sum(int((np.asarray(s.heads) == chain_heads(len(s.heads), direction)).sum()) for s in sentences)
+    return 100.0 * right / max(words, 1)
+
+
+def chain_baseline(
+    arc_labels: np.ndarray, rel_labels: np.ndarray, train: Sequence[Sentence] | None, labels: list[str]
+) -> Baseline:
+    """UAS/LAS of the better of the left and right chain with the most frequent relation for every word (the MST
+    keys too: a chain is a tree). Direction and relation are chosen on `train`, else on the gold `[N, L]` arcs."""
+    arc_labels, rel_labels = np.asarray(arc_labels), np.asarray(rel_labels)
+    from_eval = not train
+    if from_eval:
+        rel = majority_id(rel_labels, len(labels))
+        uas = {
+            d: parsing_metrics(_chain_predictions(arc_labels, d, rel), arc_labels, rel_labels)["uas"]
+            for d in ("left", "right")
+        }
+    else:
+        label2id = {label: i for i, label in enumerate(labels)}
+        rel = majority_id([label2id[r] for s in train for r in s.rels], len(labels))
+        uas = {d: _chain_uas(train, d) for d in ("left", "right")}
+    direction = "right" if uas["right"] > uas["left"] else "left"
+    other = "left" if direction == "right" else "right"
+    metrics = parsing_metrics(_chain_predictions(arc_labels, direction, rel), arc_labels, rel_labels)
+    metrics.pop("words")
+    where = fitted_on(from_eval)
+    description = (
+        f"{direction} chain (UAS {uas[direction]:.1f} vs {uas[other]:.1f} for the {other} chain on {where}), "
+        f"every relation {labels[rel]!r} (the most frequent in {where})"
+    )
+    return Baseline(metrics, description, from_eval)
+
+
 @dataclass
 class ParsingTask(Task):
     """`ud`: dependency parsing with `PIXELForBiaffineParsing`; best model on `las`."""
@@ -175,6 +255,17 @@ class ParsingTask(Task):
         return parsing_metrics(
             np.asarray(eval_pred.predictions), np.asarray(arc_labels), np.asarray(rel_labels)
         )
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[Sentence] | None, labels: list[str]
+    ) -> Baseline:
+        arc_labels, rel_labels = _labels_tuple(gold)
+        return chain_baseline(np.asarray(arc_labels), np.asarray(rel_labels), train, labels)
+
+    def predicted_classes(self, predictions: Any, gold: Any) -> np.ndarray:
+        """The relation predicted (argmax decoding) for every word: one relation for all is a collapse."""
+        predictions = np.asarray(predictions)
+        return predictions[..., ARGMAX_REL][predictions[..., ARGMAX_HEAD] != IGNORE_INDEX]
 
     def write_predictions(
         self, examples: Sequence[Sentence], predictions: np.ndarray, labels: list[str], path: Path
@@ -238,6 +329,21 @@ class POSTask(Task):
         words = int(scored.sum())
         correct = int(((predictions == gold) & scored).sum())
         return {"accuracy": correct / max(words, 1), "words": words}
+
+    def baseline(
+        self, gold: Any, dataset: RenderedDataset, train: Sequence[Sentence] | None, labels: list[str]
+    ) -> Baseline:
+        """The train split's most frequent UPOS tag for every word."""
+        label_ids = np.asarray(gold)
+        words = compact_words_np(label_ids, label_ids != IGNORE_INDEX)
+        top, from_eval = majority_tag(train, "upos", labels, words)
+        scored = words[words != IGNORE_INDEX]
+        accuracy = float((scored == top).sum()) / max(scored.size, 1)
+        description = f"majority tag {labels[top]!r} of {fitted_on(from_eval)} for every word"
+        return Baseline({"accuracy": accuracy}, description, from_eval)
+
+    def predicted_classes(self, predictions: Any, gold: Any) -> np.ndarray:
+        return scored_predictions(predictions)
 
     def write_predictions(
         self, examples: Sequence[Sentence], predictions: np.ndarray, labels: list[str], path: Path

@@ -98,7 +98,7 @@ def finetune(
     labels = task.labels(data_dir, Path(data_args.labels) if data_args.labels else None)
     splits = _load_splits(task, paths, data_args, renderer, labels, max_seq_length)
     model = _load_model(task, model_args, labels, max_seq_length)
-    trainer = _build_trainer(task, model, renderer, training_args, splits, callbacks or [])
+    trainer = _build_trainer(task, model, renderer, training_args, splits, labels, callbacks or [])
     return _run(task, trainer, training_args, splits, labels, last_checkpoint)
 
 
@@ -268,6 +268,7 @@ def _build_trainer(
     renderer: Any,
     training_args: PIXELTrainingArguments,
     splits: dict[str, _Split],
+    labels: list[str],
     callbacks: list[Any],
 ) -> Any:
     from transformers import EarlyStoppingCallback, Trainer
@@ -293,7 +294,7 @@ def _build_trainer(
         train_dataset=splits["train"].dataset if "train" in splits else None,
         eval_dataset=dev.dataset if dev else None,
         processing_class=renderer,  # saved beside the model in every checkpoint and in output_dir
-        compute_metrics=task.metrics_for(dev.dataset) if dev else task.compute_metrics,
+        compute_metrics=_reported_metrics(task, splits, "dev", labels) if dev else task.compute_metrics,
         preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,
         callbacks=callbacks,
     )
@@ -324,12 +325,13 @@ def _run(
             continue
         prefix = SPLIT_PREFIX[name]
         split = splits[name]
-        trainer.compute_metrics = task.metrics_for(split.dataset)
+        trainer.compute_metrics = _reported_metrics(task, splits, name, labels)
         output = trainer.predict(split.dataset, metric_key_prefix=prefix)
         metrics = dict(output.metrics)
         metrics[f"{prefix}_samples"] = len(split.examples)
         metrics.update(_truncation_metrics(split.dataset, prefix))
         trainer.log_metrics(prefix, metrics)
+        _log_against_baseline(task, prefix, metrics)
         trainer.save_metrics(prefix, metrics)
         results.update(metrics)
         if name == "test" or training_args.log_predictions:
@@ -338,6 +340,44 @@ def _run(
                 task.write_predictions(split.examples, output.predictions, labels, path)
                 logger.info("wrote %s predictions to %s", name, path)
     return results
+
+
+def _reported_metrics(task: Any, splits: dict[str, _Split], name: str, labels: list[str]) -> Any:
+    """The split's `compute_metrics` with the trivial baseline (fit on the train split when it is loaded) and the
+    collapse flag (`pixel.tasks.base.reported_metrics`)."""
+    from pixel.tasks.base import reported_metrics
+
+    train = splits["train"].examples if "train" in splits else None
+    return reported_metrics(task, splits[name].dataset, labels, train)
+
+
+def _log_against_baseline(task: Any, prefix: str, metrics: dict[str, float]) -> None:
+    """One line with every score next to its trivial baseline, the task metric first; a WARNING when the task
+    metric does not beat its baseline (a model that learned nothing would otherwise look like a result)."""
+    start = f"{prefix}_baseline_"
+    keys = [k.removeprefix(start) for k in metrics if k.startswith(start)]
+    keys = [k for k in keys if f"{prefix}_{k}" in metrics]
+    if not keys:
+        return
+    main = task.metric_for_best_model
+    keys.sort(key=lambda k: k != main)
+    scores = ", ".join(
+        f"{k} {metrics[f'{prefix}_{k}']:.4g} (baseline {metrics[start + k]:.4g})" for k in keys
+    )
+    notes = []
+    if metrics.get(f"{prefix}_baseline_from_eval_split"):
+        notes.append("baselines fit on this split: no train split loaded")
+    if metrics.get(f"{prefix}_collapsed"):
+        notes.append("every prediction is one class")
+    line = f"{prefix}: {scores}" + (f" [{'; '.join(notes)}]" if notes else "")
+    if main not in keys:
+        logger.info(line)
+        return
+    score, baseline = metrics[f"{prefix}_{main}"], metrics[start + main]
+    if score > baseline if task.greater_is_better else score < baseline:
+        logger.info(line)
+    else:
+        logger.warning("%s -- %s does not beat the trivial baseline", line, main)
 
 
 def _truncation_metrics(dataset: Any, prefix: str) -> dict[str, int]:

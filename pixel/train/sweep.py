@@ -5,6 +5,11 @@ language, the learning rate with the best mean dev score over seeds is selected,
 learning rate are reported as mean ± sd over seeds (PIXEL-M4 used seeds 0-7). Outputs in ``--output_dir``:
 ``results.json`` (every run and the summary), ``results.md`` (the table) and ``plot_<language>.png``.
 Finished runs (an ``all_results.json`` with test metrics) are reused, so an interrupted sweep can be rerun.
+
+A sweep must not report noise as a result: learning rates whose mean dev scores tie (within ``--tie_tolerance``)
+are reported as a tie, not a selection; a single-seed row has no sd (``± n/a``); a row at (or below) the task's
+trivial baseline (``{eval,test}_baseline_<metric>`` of the runs) or with runs that predicted one class for every
+example (``{eval,test}_collapsed``) is flagged in the table's notes.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 import gc
 import json
 import logging
+import math
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -78,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         "--languages", help="comma-separated sub-folders of --data_dir, e.g. eng_Latn,tam_Taml"
     )
     parser.add_argument("--data_dirs", help="comma-separated data folders (language = folder name)")
+    parser.add_argument(
+        "--tie_tolerance",
+        type=float,
+        default=0.0,
+        help="mean dev scores this close (in the metric's units) are a tie (default 0: equal up to rounding)",
+    )
     return parser
 
 
@@ -128,34 +140,119 @@ def _mean_sd(values: list[float]) -> dict[str, Any]:
     return {"mean": statistics.fmean(values), "sd": sd, "n": len(values), "values": values}
 
 
-def summarise(runs: list[Run], metric: str, greater_is_better: bool = True) -> dict[str, Any]:
-    """Per language: dev/test mean ± sd per learning rate, the lr best on mean dev, and its test scores."""
+def _mean(group: list[Run], key: str) -> float | None:
+    values = [r.metrics[key] for r in group if key in r.metrics]
+    return statistics.fmean(values) if values else None
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    """Equal within ``tolerance``, or up to float rounding (a collapsed run scores its baseline exactly)."""
+    return abs(a - b) <= tolerance or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _learning_rate_entry(group: list[Run], metric: str) -> dict[str, Any]:
+    """Dev/test mean ± sd of one (language, lr) over seeds, the trivial baseline's mean and the collapsed runs."""
+    test_keys = sorted({k for r in group for k in r.metrics if k.startswith("test_") and _is_score(k)})
+    return {
+        "dev": _mean_sd([r.metrics[f"eval_{metric}"] for r in group]),
+        "test": {k: _mean_sd([r.metrics[k] for r in group if k in r.metrics]) for k in test_keys},
+        # None for runs written before baselines were reported
+        "baseline": {
+            s: _mean(group, f"{p}_baseline_{metric}") for s, p in (("dev", "eval"), ("test", "test"))
+        },
+        "collapsed_runs": {
+            s: sum(int(r.metrics.get(f"{p}_collapsed", 0)) for r in group)
+            for s, p in (("dev", "eval"), ("test", "test"))
+        },
+    }
+
+
+def summarise(
+    runs: list[Run], metric: str, greater_is_better: bool = True, tie_tolerance: float = 0.0
+) -> dict[str, Any]:
+    """Per language: dev/test mean ± sd per learning rate, the lr best on mean dev, and its test scores.
+
+    ``tied_learning_rates`` lists every lr whose mean dev score ties the best one's (within ``tie_tolerance``; empty
+    without a tie): ``best_learning_rate`` is then only the first of them. ``flags`` say what makes the selected row
+    doubtful (a tie, a single seed, a score at or below the trivial baseline, collapsed runs); ``selection`` is the
+    line the sweep prints.
+    """
     summary: dict[str, Any] = {}
     for language in dict.fromkeys(r.language for r in runs):
         per_lr: dict[str, Any] = {}
         for lr in sorted({r.learning_rate for r in runs if r.language == language}):
             group = [r for r in runs if r.language == language and r.learning_rate == lr]
-            test_keys = sorted(
-                {k for r in group for k in r.metrics if k.startswith("test_") and _is_score(k)}
-            )
-            per_lr[repr(lr)] = {
-                "dev": _mean_sd([r.metrics[f"eval_{metric}"] for r in group]),
-                "test": {k: _mean_sd([r.metrics[k] for r in group if k in r.metrics]) for k in test_keys},
-            }
+            per_lr[repr(lr)] = _learning_rate_entry(group, metric)
         pick = max if greater_is_better else min
         best = pick(per_lr, key=lambda lr: per_lr[lr]["dev"]["mean"])
-        summary[language] = {"best_learning_rate": float(best), "per_learning_rate": per_lr}
+        tied = [
+            float(lr)
+            for lr in per_lr
+            if _close(per_lr[lr]["dev"]["mean"], per_lr[best]["dev"]["mean"], tie_tolerance)
+        ]
+        entry = {
+            "best_learning_rate": float(best),
+            "tied_learning_rates": tied if len(tied) > 1 else [],
+            "per_learning_rate": per_lr,
+        }
+        entry["flags"] = _flags(entry, metric, greater_is_better, tie_tolerance)
+        entry["selection"] = _selection(language, entry, metric)
+        summary[language] = entry
     return summary
 
 
+def _flags(entry: dict[str, Any], metric: str, greater_is_better: bool, tolerance: float) -> list[str]:
+    """What a reader of the selected row must know: a tie, a single seed, no gain over the baseline, a collapse."""
+    chosen = entry["per_learning_rate"][repr(entry["best_learning_rate"])]
+    flags = []
+    if entry["tied_learning_rates"]:
+        flags.append("tie on dev between lr " + ", ".join(f"{lr:g}" for lr in entry["tied_learning_rates"]))
+    n = chosen["dev"]["n"]
+    if n == 1:
+        flags.append("single seed")
+    for split, stat in (("dev", chosen["dev"]), ("test", chosen["test"].get(f"test_{metric}"))):
+        baseline = chosen["baseline"][split]
+        if stat is None or baseline is None:
+            continue
+        if _close(stat["mean"], baseline, tolerance):
+            flags.append(f"{split} at trivial baseline")
+        elif (stat["mean"] < baseline) == greater_is_better:
+            flags.append(f"{split} worse than trivial baseline")
+    for split, count in chosen["collapsed_runs"].items():
+        if count:
+            flags.append(f"{split}: {count}/{n} runs predict one class")
+    return flags
+
+
+def _selection(language: str, entry: dict[str, Any], metric: str) -> str:
+    """The line that says which lr was selected, or that none could be."""
+    per_lr = entry["per_learning_rate"]
+    best = entry["best_learning_rate"]
+    dev = per_lr[repr(best)]["dev"]
+    seeds = f"{dev['n']} seed" + ("s" if dev["n"] != 1 else "")
+    if entry["tied_learning_rates"]:
+        tied = ", ".join(f"{lr:g}" for lr in entry["tied_learning_rates"])
+        return (
+            f"{language}: tie between lr {tied} on mean dev {metric} ({_fmt(dev)}, {seeds}): no learning rate is "
+            f"selected; the test scores shown are lr {best:g}'s"
+        )
+    if len(per_lr) == 1:
+        return (
+            f"{language}: one learning rate, {best:g} (dev {metric} {_fmt(dev)}, {seeds}): nothing to select"
+        )
+    return f"{language}: selected lr {best:g} on mean dev {metric} {_fmt(dev)} ({seeds})"
+
+
 def _is_score(key: str) -> bool:
-    # Bookkeeping entries of the results files (sizes, timings, loss), not scores to tabulate.
+    # Bookkeeping entries of the results files (sizes, timings, loss), and the baselines and collapse flags that
+    # annotate the scores, are not scores to tabulate.
     bookkeeping = ("_runtime", "_per_second", "_samples", "_words", "_examples", "_loss", "_preparation_time")
-    return not key.endswith(bookkeeping)
+    return not key.endswith((*bookkeeping, "_collapsed")) and "_baseline_" not in key
 
 
 def write_table(summary: dict[str, Any], metric: str, path: Path) -> str:
-    """A Markdown table: language, selected lr, dev score, and every test score as mean ± sd."""
+    """A Markdown table: language, selected lr (or the tie), dev score, the test scores as mean ± sd with the
+    trivial baseline after the task metric, the number of seeds and the row's flags; then the selection lines."""
     test_keys = sorted(
         {
             k
@@ -164,34 +261,57 @@ def write_table(summary: dict[str, Any], metric: str, path: Path) -> str:
         }
     )
     main = f"test_{metric}"
-    test_keys = [main, *[k for k in test_keys if k != main]] if main in test_keys else test_keys
+    others = [k for k in test_keys if k != main]
     header = [
         "language",
         "best lr",
         f"dev {metric}",
-        *[k.removeprefix("test_") + " (test)" for k in test_keys],
+        f"{metric} (test)",
+        "baseline (test)",
+        *[k.removeprefix("test_") + " (test)" for k in others],
         "seeds",
+        "notes",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for language, entry in summary.items():
         chosen = entry["per_learning_rate"][repr(entry["best_learning_rate"])]
-        cells = [language, f"{entry['best_learning_rate']:g}", _fmt(chosen["dev"])]
-        cells += [_fmt(chosen["test"][k]) if k in chosen["test"] else "–" for k in test_keys]
-        cells.append(str(chosen["dev"]["n"]))
+        tied = entry.get("tied_learning_rates")
+        selected = (
+            "tie: " + ", ".join(f"{lr:g}" for lr in tied) if tied else f"{entry['best_learning_rate']:g}"
+        )
+        baseline = chosen.get("baseline", {}).get("test")
+        cells = [language, selected, _fmt(chosen["dev"])]
+        cells.append(_fmt(chosen["test"][main]) if main in chosen["test"] else "–")
+        cells.append("–" if baseline is None else _number(baseline))
+        cells += [_fmt(chosen["test"][k]) if k in chosen["test"] else "–" for k in others]
+        cells += [str(chosen["dev"]["n"]), "; ".join(entry.get("flags", []))]
         lines.append("| " + " | ".join(cells) + " |")
-    text = "\n".join(lines) + "\n"
+    selections = [entry["selection"] for entry in summary.values() if "selection" in entry]
+    text = (
+        "\n".join(lines) + "\n" + "".join(f"\n{line}" for line in selections) + ("\n" if selections else "")
+    )
     path.write_text(text, encoding="utf-8")
     return text
 
 
-def _fmt(stat: dict[str, Any]) -> str:
+def _digits(value: float) -> int:
     # Fractions (accuracy, seqeval/sklearn F1) get more digits than percentages (UAS/LAS, SQuAD F1).
-    digits = 3 if abs(stat["mean"]) <= 1.0 else 2
-    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f}"
+    return 3 if abs(value) <= 1.0 else 2
+
+
+def _number(value: float) -> str:
+    return f"{value:.{_digits(value)}f}"
+
+
+def _fmt(stat: dict[str, Any]) -> str:
+    """mean ± sd; a single seed has no sd, and says so."""
+    digits = _digits(stat["mean"])
+    sd = "n/a" if stat["n"] == 1 else f"{stat['sd']:.{digits}f}"
+    return f"{stat['mean']:.{digits}f} ± {sd}"
 
 
 def _plot(language: str, entry: dict[str, Any], metric: str, path: Path) -> None:
-    """Dev and test score against learning rate: mean ± sd bars plus one dot per seed."""
+    """Dev and test score against learning rate: mean ± sd bars, one dot per seed, the trivial baseline dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -209,11 +329,15 @@ def _plot(language: str, entry: dict[str, Any], metric: str, path: Path) -> None
         )
         for x, s in zip(xs, stats, strict=True):
             ax.scatter([x] * len(s["values"]), s["values"], s=8, alpha=0.4, color=ax.lines[-1].get_color())
+    baseline = entry["per_learning_rate"][repr(entry["best_learning_rate"])].get("baseline", {}).get("test")
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", linestyle="--", linewidth=1, label="trivial baseline (test)")
     ax.axvline(entry["best_learning_rate"], color="grey", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel(metric)
-    ax.set_title(f"{language}: {metric} over seeds (dotted: selected lr)")
+    selected = "tie, first lr" if entry.get("tied_learning_rates") else "selected lr"
+    ax.set_title(f"{language}: {metric} over seeds (dotted: {selected})")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -227,6 +351,8 @@ def sweep(argv: list[str]) -> dict[str, Any]:
     args, passthrough = _parser().parse_known_args(argv)
     seeds = parse_seeds(args.seeds)
     lrs = _parse_floats(args.learning_rates, "--learning_rates")
+    if not args.tie_tolerance >= 0:
+        raise UsageError(f"--tie_tolerance: {args.tie_tolerance} is not a non-negative number")
     task = get_task(args.task)
     metric = task.metric_for_best_model
     out = Path(args.output_dir)
@@ -238,7 +364,7 @@ def sweep(argv: list[str]) -> dict[str, Any]:
                 run = Run(language, lr, seed, out / language / f"lr{lr:g}-seed{seed}")
                 _run_one(args.task, run, data_dir, passthrough, f"test_{metric}")
                 runs.append(run)
-    summary = summarise(runs, metric, task.greater_is_better)
+    summary = summarise(runs, metric, task.greater_is_better, args.tie_tolerance)
     result = {
         "task": args.task,
         "metric": metric,
