@@ -395,7 +395,13 @@ class Task:
     ) -> None:
         raise NotImplementedError
 
-    def encode_raw(self, text: str) -> Any:
+    def read_for_prediction(self, path: Path) -> list[Any]:
+        """A file in the task's format to predict on (`pixel predict --input_format task`): like `read`, but gold
+        annotations that prediction does not use need not be valid (the parser takes sentences without a tree)."""
+        return self.read(path)
+
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> Any:
+        """One raw input line (line `line` of `source`) as an example to predict on; its id is the line number."""
         raise NotImplementedError
 
 

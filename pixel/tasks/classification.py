@@ -229,6 +229,7 @@ class ClassificationTask(Task):
     strip_spaces: bool = False  # the published glue_strip_spaces (SIB-200 applies it)
     pooling_mode: str = "mean"
     label_file_name: str | None = None  # a label list inside data_dir (SIB-200: labels.txt)
+    top_k: int = 0  # `pixel predict --top_k`: the k best classes and their probabilities, written per example
 
     def __post_init__(self) -> None:
         if self.regression and self.metric_for_best_model in ("accuracy", "f1"):
@@ -323,25 +324,55 @@ class ClassificationTask(Task):
         # (N,) from predicted ids, or from (N, C) class scores
         return predictions.argmax(-1) if predictions.ndim > 1 else predictions
 
+    def class_probabilities(self, logits: Any, labels: Any) -> torch.Tensor:
+        """Softmax over the classes `[B, C]`: what `write_predictions` takes to write the `top_k` best classes."""
+        if isinstance(logits, tuple | list):
+            logits = logits[0]
+        return torch.softmax(logits.float(), dim=-1)
+
     def write_predictions(
         self, examples: Sequence[TextExample], predictions: np.ndarray, labels: list[str], path: Path
     ) -> None:
-        """TSV: id, text column(s), gold label, predicted label (or score)."""
-        pair = any(isinstance(e.text, tuple) for e in examples)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(_tsv_row(["id", *(("text_a", "text_b") if pair else ("text",)), "label", "prediction"]))
-            for example, prediction in zip(examples, np.asarray(predictions), strict=True):
-                texts = example.text if isinstance(example.text, tuple) else (example.text,)
-                predicted = f"{float(prediction):.6g}" if self.regression else labels[int(prediction)]
-                f.write(_tsv_row([example.id, *texts, example.label or "", predicted]))
+        """TSV: `id` (the example's line in its input: the raw text line, or the row's line in a TSV/CSV/JSONL
+        file, its index for JSON and dataset folders), the task's own id column if it has one (SIB-200:
+        `index_id`), the text column(s), gold label, predicted label (or score).
 
-    def encode_raw(self, text: str) -> TextExample:
+        `predictions` are class ids `[N]` (regression: scores `[N]`), or class probabilities `[N, C]`
+        (`class_probabilities`), which add `top<i>`, `top<i>_prob` columns for the `top_k` best classes.
+        """
+        predictions = np.asarray(predictions)
+        k = min(self.top_k, len(labels)) if predictions.ndim == 2 else 0
+        own_id = [self.id_column] if self.id_column else []
+        text_columns = ("text_a", "text_b") if any(isinstance(e.text, tuple) for e in examples) else ("text",)
+        top = [f"top{i}{suffix}" for i in range(1, k + 1) for suffix in ("", "_prob")]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(_tsv_row(["id", *own_id, *text_columns, "label", "prediction", *top]))
+            for example, prediction in zip(examples, predictions, strict=True):
+                texts = example.text if isinstance(example.text, tuple) else (example.text,)
+                ids = [str(example.line) if example.line else example.id, *([example.id] if own_id else [])]
+                predicted = self._predicted_fields(prediction, labels, k)
+                f.write(_tsv_row([*ids, *texts, example.label or "", *predicted]))
+
+    def _predicted_fields(self, prediction: np.ndarray, labels: list[str], k: int) -> list[str]:
+        """The predicted label (or score), then the k best classes with their probabilities; `prediction` is a
+        class id, a score or class probabilities `[C]`."""
+        if self.regression:
+            return [f"{float(prediction):.6g}"]
+        if prediction.ndim == 0:
+            return [labels[int(prediction)]]
+        best = np.argsort(-prediction, kind="stable")
+        return [labels[best[0]], *(field for c in best[:k] for field in (labels[c], f"{prediction[c]:.4f}"))]
+
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> TextExample:
+        where = {"id": "", "source": source, "line": line}  # no id of its own: the `id` column is the line
         if self.pair:
             if "\t" not in text:
-                raise ValueError("pair classification input needs the two texts separated by a tab")
+                raise ValueError(
+                    f"{source}:{line}: pair classification input needs the two texts separated by a tab"
+                )
             a, b = text.split("\t", 1)
-            return TextExample((a, b), id="input")
-        return TextExample(glue_strip_spaces(text) if self.strip_spaces else text, id="input")
+            return TextExample((a, b), **where)
+        return TextExample(glue_strip_spaces(text) if self.strip_spaces else text, **where)
 
 
 def _tsv_row(fields: Sequence[str]) -> str:

@@ -241,6 +241,6 @@ class NERTask(Task):
         rows = [[labels[int(p)] for p in row if p >= 0] for row in np.asarray(predictions)]
         write_conll_ner(examples, rows, path)
 
-    def encode_raw(self, text: str) -> TaggedSentence:
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> TaggedSentence:
         words = text.split()
-        return TaggedSentence(words, ["O"] * len(words), "<input>")
+        return TaggedSentence(words, ["O"] * len(words), source, [line] * len(words))

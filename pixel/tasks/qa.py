@@ -393,8 +393,10 @@ class QATask(Task):
         answers = decode_answers(dataset, logits[:, 0], logits[:, 1], self.max_answer_words)
         Path(path).write_text(json.dumps(answers, ensure_ascii=False, indent=1), encoding="utf-8")
 
-    def encode_raw(self, text: str) -> QAExample:
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> QAExample:
         if "\t" not in text:
-            raise ValueError("QA input needs the question and the context separated by a tab")
+            raise ValueError(
+                f"{source}:{line}: QA input needs the question and the context separated by a tab"
+            )
         question, context = text.split("\t", 1)
-        return QAExample("input", question, context)
+        return QAExample(str(line), question, context, source=source)  # answers are keyed by the line number

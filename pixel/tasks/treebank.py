@@ -5,9 +5,9 @@ the published reader and the CoNLL 2018 evaluation do. Relations lose their subt
 
 Every sentence is checked where it is read: IDs in sequence, an integer HEAD within the sentence, and, unless
 `trees=False`, a well-formed tree (exactly one word with HEAD 0, no cycles), since a parser would silently train on a
-broken one. POS tagging needs only UPOS and reads with `trees=False`, so files with placeholder trees (e.g. every
-HEAD 0, as `sentence_from_words` writes) stay usable for it; so does scoring argmax parser predictions, which need
-not be trees.
+broken one. POS tagging needs only UPOS and reads with `trees=False`, so files with placeholder trees (every HEAD 0)
+or none (HEAD `_`, as POS predictions are written) stay usable for it; so do parser inputs to predict on and argmax
+parser predictions, which need not be trees.
 """
 
 from __future__ import annotations
@@ -115,11 +115,12 @@ def _sentence(
             raise ValueError(
                 f"{path}:{number}: word ID {token['id']} out of sequence (expected {len(words) + 1})"
             )
-        if token["head"] is None:
+        if token["head"] is None and trees:
             raise ValueError(f"{path}:{number}: HEAD must be an integer, got '_': {line!r}")
         words.append(token["form"])
         upos.append(token["upos"])
-        heads.append(token["head"])
+        # HEAD `_` (allowed without trees) becomes 0, a placeholder: tagging ignores heads, parser input needs none
+        heads.append(0 if token["head"] is None else token["head"])
         rels.append(str(token["deprel"]).split(":")[0])
         lines.append(number)
     if not words:
@@ -185,9 +186,20 @@ def read_conllu(path: Path, trees: bool = True) -> list[Sentence]:
     return sentences
 
 
-def sentence_from_words(words: Sequence[str]) -> Sentence:
-    """A sentence to predict on (gold columns are placeholders: heads 0, relation "_", UPOS "X")."""
+def sentence_from_words(
+    words: Sequence[str],
+    sent_id: str | None = None,
+    text: str | None = None,
+    source: str = "<input>",
+    line: int | None = None,
+) -> Sentence:
+    """A sentence to predict on. The encoders get placeholder gold columns (heads 0, relation "_", UPOS "X"); the
+    tokens written back leave what is not predicted unknown (`_`: HEAD, DEPREL, UPOS), so a POS-only prediction is
+    well-formed CoNLL-U rather than a tree of roots. `sent_id` and `text` become the `# sent_id` / `# text`
+    comments; `line` (in `source`) is where error messages point.
+    """
     n = len(words)
+    metadata = {key: value for key, value in (("sent_id", sent_id), ("text", text)) if value is not None}
     tokens = conllu.TokenList(
         [
             conllu.Token(
@@ -197,15 +209,17 @@ def sentence_from_words(words: Sequence[str]) -> Sentence:
                 upos="_",
                 xpos=None,
                 feats=None,
-                head=0,
+                head=None,
                 deprel="_",
                 deps=None,
                 misc=None,
             )
             for i, w in enumerate(words)
-        ]
+        ],
+        metadata=metadata,
     )
-    return Sentence(list(words), ["X"] * n, [0] * n, ["_"] * n, source="<input>", tokens=tokens)
+    lines = [line] * n if line is not None else None
+    return Sentence(list(words), ["X"] * n, [0] * n, ["_"] * n, source=source, lines=lines, tokens=tokens)
 
 
 def attachment_scores(
@@ -249,12 +263,13 @@ def score_conllu(gold: Sequence[Sentence], predicted: Sequence[Sentence]) -> dic
 
 def write_conllu(
     sentences: Sequence[Sentence],
-    heads: Sequence[Sequence[int]],
-    rels: Sequence[Sequence[str]],
+    heads: Sequence[Sequence[int]] | None,
+    rels: Sequence[Sequence[str]] | None,
     path: Path,
     upos: Sequence[Sequence[str]] | None = None,
 ) -> None:
     """Write `sentences` with predicted HEAD/DEPREL (and UPOS if given); other columns are kept, DEPS is blanked.
+    With `heads=None` (a tagger) HEAD, DEPREL and DEPS stay as read (`_` for raw text).
 
     A prediction row may be shorter than its sentence (words dropped by truncation): those words are marked
     `Truncated=Yes` in MISC, attached to the predicted root with relation `dep` (so every tree stays well formed)
@@ -266,15 +281,17 @@ def write_conllu(
             if tokens is None:
                 tokens = sentence_from_words(sentence.words).tokens
             words = [t for t in tokens if isinstance(t["id"], int)]
-            predicted = list(heads[i])[: len(words)]
-            root = next((w + 1 for w, h in enumerate(predicted) if h == 0), 0)
+            predicted = list(heads[i])[: len(words)] if heads is not None else None
+            root = next((w + 1 for w, h in enumerate(predicted or []) if h == 0), 0)
             for w, token in enumerate(words):
-                token["deps"] = None
-                truncated = w >= len(predicted)
-                if truncated:
-                    token["head"], token["deprel"] = root, "dep"
-                else:
-                    token["head"], token["deprel"] = int(predicted[w]), rels[i][w]
+                truncated = False
+                if predicted is not None and rels is not None:
+                    token["deps"] = None
+                    truncated = w >= len(predicted)
+                    if truncated:
+                        token["head"], token["deprel"] = root, "dep"
+                    else:
+                        token["head"], token["deprel"] = int(predicted[w]), rels[i][w]
                 if upos is not None:
                     truncated |= w >= len(upos[i])
                     token["upos"] = upos[i][w] if w < len(upos[i]) else "_"

@@ -58,6 +58,7 @@ __all__ = [
     "decode_parses",
     "find_treebank_split",
     "parsing_metrics",
+    "raw_sentence",
 ]
 
 # channels of the parser's eval predictions [N, L, 4]
@@ -72,9 +73,12 @@ def find_treebank_split(data_dir: Path, split: str) -> Path:
         others = sorted(Path(data_dir).glob("*-ud-*.conllu")) if Path(data_dir).is_dir() else []
         if not others:
             raise
-        expected = Path(data_dir) / f"{others[0].name.split('-ud-')[0]}-ud-{split}.conllu"
+        expected = f"{others[0].name.split('-ud-')[0]}-ud-{split}.conllu"
         present = ", ".join(o.name for o in others)
-        raise FileNotFoundError(f"missing {split} file {expected} (the treebank has {present})") from error
+        raise FileNotFoundError(
+            f"no {split} split in {data_dir}: no file matches *-ud-{split}.conllu (e.g. {expected}); "
+            f"the treebank has {present}"
+        ) from error
 
 
 @dataclass
@@ -234,6 +238,10 @@ class ParsingTask(Task):
     def read(self, path: Path) -> list[Sentence]:
         return read_conllu(path, trees=True)
 
+    def read_for_prediction(self, path: Path) -> list[Sentence]:
+        """Sentences to parse need no gold tree: a tagger's output (HEAD `_`) can be parsed too."""
+        return read_conllu(path, trees=False)
+
     def labels(self, data_dir: Path | None = None, label_file: Path | None = None) -> list[str]:
         return list(UD_HEAD_LABELS)
 
@@ -286,8 +294,8 @@ class ParsingTask(Task):
             rels.append([labels[int(r)] for r in row[:n, rel_channel]])
         write_conllu(examples, heads, rels, path)
 
-    def encode_raw(self, text: str) -> Sentence:
-        return sentence_from_words(text.split())
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> Sentence:
+        return raw_sentence(text, line, source)
 
 
 @dataclass
@@ -348,9 +356,17 @@ class POSTask(Task):
     def write_predictions(
         self, examples: Sequence[Sentence], predictions: np.ndarray, labels: list[str], path: Path
     ) -> None:
-        """CoNLL-U with predicted UPOS (HEAD/DEPREL as read); words dropped by truncation get `Truncated=Yes`."""
+        """CoNLL-U with predicted UPOS; HEAD/DEPREL as read (`_` for raw text: a tagger predicts no tree). Words
+        dropped by truncation get `Truncated=Yes`."""
         upos = [[labels[int(p)] for p in row if p != IGNORE_INDEX] for row in np.asarray(predictions)]
-        write_conllu(examples, [s.heads for s in examples], [s.rels for s in examples], path, upos=upos)
+        write_conllu(examples, None, None, path, upos=upos)
 
-    def encode_raw(self, text: str) -> Sentence:
-        return sentence_from_words(text.split())
+    def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> Sentence:
+        return raw_sentence(text, line, source)
+
+
+def raw_sentence(text: str, line: int, source: str) -> Sentence:
+    """Raw line `line` of `source`, whitespace-tokenised; `# sent_id` is the line number (to join back to the
+    input), `# text` the line with each run of whitespace as one space (CoNLL-U's text must match the words)."""
+    words = text.split()
+    return sentence_from_words(words, sent_id=str(line), text=" ".join(words), source=source, line=line)

@@ -138,12 +138,25 @@ class DataTrainingArguments:
         metadata={"help": "SIB-200 language (e.g. eng_Latn): the data is read from data_dir/language."},
     )
     train_file: str | None = field(
-        default=None, metadata={"help": "Explicit training file (overrides data_dir)."}
+        default=None,
+        metadata={
+            "help": "Explicit training file (overrides data_dir's), e.g. for a UD treebank that ships only dev "
+            "and test. It must not be the dev or test file evaluated on (see --allow_eval_on_train_file)."
+        },
     )
     validation_file: str | None = field(
-        default=None, metadata={"help": "Explicit dev file (overrides data_dir)."}
+        default=None, metadata={"help": "Explicit dev file (overrides data_dir's)."}
     )
-    test_file: str | None = field(default=None, metadata={"help": "Explicit test file (overrides data_dir)."})
+    test_file: str | None = field(
+        default=None, metadata={"help": "Explicit test file (overrides data_dir's)."}
+    )
+    allow_eval_on_train_file: bool = field(
+        default=False,
+        metadata={
+            "help": "Evaluate on a dev/test file that is the train file (same path or same content) with a "
+            "warning, instead of refusing: its scores measure memorisation, not generalisation."
+        },
+    )
     labels: str | None = field(
         default=None, metadata={"help": "File with one label per line (NER, classification); else inferred."}
     )

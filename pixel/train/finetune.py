@@ -20,6 +20,7 @@ from pixel.train.arguments import (
     parse_finetune_args,
     task_options,
 )
+from pixel.train.splits import resolve_splits
 
 __all__ = ["PREDICTION_SUFFIX", "finetune", "load_renderer", "main"]
 
@@ -87,7 +88,7 @@ def finetune(
     )
     _setup_logging(training_args)
     max_seq_length = data_args.max_seq_length or task.default_max_seq_length
-    paths = _resolve_splits(task, data_args, training_args)  # fails before any model is loaded
+    paths = resolve_splits(task, data_args, training_args)  # fails before any model is loaded
     last_checkpoint = _last_checkpoint(training_args)
 
     from transformers import set_seed
@@ -109,35 +110,6 @@ def _setup_logging(training_args: PIXELTrainingArguments) -> None:
         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s", datefmt="%H:%M:%S", level=logging.INFO
     )
     transformers.utils.logging.set_verbosity(training_args.get_process_log_level())
-
-
-def _resolve_splits(
-    task: Any, data_args: DataTrainingArguments, training_args: PIXELTrainingArguments
-) -> dict[str, Path]:
-    """split -> file for every split the run needs; a missing one raises FileNotFoundError naming the file."""
-    needed = []
-    if training_args.do_train:
-        needed.append("train")
-    if training_args.do_eval or training_args.eval_strategy != "no":
-        needed.append("dev")
-    if training_args.do_predict:
-        needed.append("test")
-    if not needed:
-        raise ValueError("nothing to do: pass at least one of --do_train, --do_eval, --do_predict")
-    data_dir = data_args.resolved_data_dir()
-    paths = {}
-    for split in needed:
-        explicit = data_args.split_file(split)
-        if explicit is not None:
-            if not explicit.exists():
-                raise FileNotFoundError(f"{split} file {explicit} does not exist")
-            paths[split] = explicit
-        elif data_dir is None:
-            flag = {"train": "--train_file", "dev": "--validation_file", "test": "--test_file"}[split]
-            raise ValueError(f"--data_dir (or {flag}) is needed for the {split} split")
-        else:
-            paths[split] = task.find_split(data_dir, split)
-    return paths
 
 
 def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:

@@ -104,10 +104,10 @@ def test_writer_tsv(tmp_path: Path) -> None:
     examples = task.read(path)
     task.write_predictions(examples, np.array([1, 1]), ["health", "travel"], tmp_path / "pred.tsv")
     lines = (tmp_path / "pred.tsv").read_text(encoding="utf-8").splitlines()
-    assert lines == [
-        "id\ttext\tlabel\tprediction",
-        '7\tGo "there" now\ttravel\ttravel',
-        "8\tEat\thealth\ttravel",
+    assert lines == [  # id: the line in the input; index_id: the input's own id
+        "id\tindex_id\ttext\tlabel\tprediction",
+        '2\t7\tGo "there" now\ttravel\ttravel',
+        "3\t8\tEat\thealth\ttravel",
     ]
 
 

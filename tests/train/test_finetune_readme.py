@@ -144,6 +144,7 @@ def test_readme_command_on_a_treebank_without_train_names_the_file(tmp_path, cap
     assert run_script_in_process("scripts/training/run_ud_bigrams.py", argv) == 1
     err = capsys.readouterr().err
     assert "-ud-train.conllu" in err and "UD_Japanese-GSD" in err and "Traceback" not in err
+    assert "--train_file" in err  # the way to train on a treebank that ships only dev and test
 
 
 @pytest.mark.parametrize("script", ["run_ud_bigrams.py", "run_ner_bigrams.py", "run_sib_bigrams.py"])
