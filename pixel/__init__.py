@@ -20,6 +20,7 @@ _EXPORTS = {
     "PIXELForQuestionAnswering": "pixel.model",
     "SpanMaskingGenerator": "pixel.model",
     "pixel_values_to_tensor": "pixel.data.transforms",
+    "PIXELProcessor": "pixel.data.processor",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -68,7 +68,8 @@ def resize_model_embeddings(model: nn.Module, max_seq_length: int) -> None:
 
 
 def register_auto_classes() -> None:
-    """Make `AutoConfig` / `AutoModel*` resolve `model_type: "pixel"` to these classes (idempotent)."""
+    """Make `AutoConfig` / `AutoModel*` resolve `model_type: "pixel"` to these classes, and `AutoProcessor` to
+    `PIXELProcessor` (idempotent)."""
     from transformers import (
         AutoConfig,
         AutoModel,
@@ -76,7 +77,12 @@ def register_auto_classes() -> None:
         AutoModelForQuestionAnswering,
         AutoModelForSequenceClassification,
         AutoModelForTokenClassification,
+        AutoProcessor,
     )
+
+    # The one data-side import of this package, so that one registration point covers every Auto class; the
+    # processor module needs only numpy/torch/transformers at import (it loads the renderer lazily).
+    from pixel.data.processor import PIXELProcessor
 
     from .backbone import PIXELModel
     from .configuration import PIXELConfig
@@ -92,3 +98,4 @@ def register_auto_classes() -> None:
         (AutoModelForQuestionAnswering, PIXELForQuestionAnswering),
     ):
         auto.register(PIXELConfig, model, exist_ok=True)
+    AutoProcessor.register(PIXELConfig, PIXELProcessor, exist_ok=True)
