@@ -34,6 +34,7 @@ class PIXELModelOutput(ModelOutput):
 
 
 class PIXELPreTrainedModel(PreTrainedModel):
+    config: PIXELConfig
     config_class = PIXELConfig
     base_model_prefix = "vit"
     main_input_name = "pixel_values"
@@ -48,8 +49,9 @@ class PIXELPreTrainedModel(PreTrainedModel):
         parameters (tokens, sin-cos tables, biaffine weights) define `init_pixel_parameters(std)`, written with
         `transformers.initialization`, which skips tensors loaded from a checkpoint."""
         super()._init_weights(module)
-        if hasattr(module, "init_pixel_parameters"):
-            module.init_pixel_parameters(self.config.initializer_range)
+        init_parameters = getattr(module, "init_pixel_parameters", None)
+        if init_parameters is not None:
+            init_parameters(self.config.initializer_range)
 
     @classmethod
     def from_pretrained(cls, *args: Any, **kwargs: Any) -> Any:
@@ -58,8 +60,9 @@ class PIXELPreTrainedModel(PreTrainedModel):
         loaded = super().from_pretrained(*args, **kwargs)
         model = loaded[0] if isinstance(loaded, tuple) else loaded
         for module in model.modules():
-            if hasattr(module, "freeze_fixed_parameters"):
-                module.freeze_fixed_parameters()
+            freeze = getattr(module, "freeze_fixed_parameters", None)
+            if freeze is not None:
+                freeze()
         return loaded
 
 

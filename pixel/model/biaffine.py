@@ -71,7 +71,7 @@ def pool_words(patches: torch.Tensor, word_starts: torch.Tensor, pad_id: int = -
     return torch.bmm(members, patches) / counts  # (B, W, D)
 
 
-def _find_cycle(heads: np.ndarray) -> list[int] | None:
+def _find_cycle(heads: np.ndarray) -> np.ndarray | None:
     """A cycle of the functional graph dependent -> head (node 0 has no head), or None."""
     state = np.zeros(len(heads), dtype=np.int8)  # 0 unseen, 1 on the current path, 2 done
     state[0] = 2
@@ -83,7 +83,7 @@ def _find_cycle(heads: np.ndarray) -> list[int] | None:
             path.append(node)
             node = heads[node]
         if state[node] == 1:
-            return path[path.index(node) :]
+            return np.asarray(path[path.index(node) :])
         state[path] = 2
     return None
 
@@ -106,7 +106,6 @@ def chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
     in_cycle = np.zeros(n, dtype=bool)
     in_cycle[cycle] = True
     rest = np.where(~in_cycle)[0]  # includes the root 0
-    cycle = np.asarray(cycle)
     cycle_score = scores[cycle, heads[cycle]]  # (C,)
     # entering the cycle at node c from head h replaces c's cycle arc
     enter = scores[cycle][:, rest] - cycle_score[:, None]  # (C, R)

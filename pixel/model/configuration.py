@@ -12,7 +12,7 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transformers import PretrainedConfig
 from transformers.utils import CONFIG_NAME
@@ -160,7 +160,10 @@ class PIXELConfig(PretrainedConfig):
         self.layer_norm_eps = layer_norm_eps
         if isinstance(image_size, int) and not isinstance(image_size, bool):
             image_size = [image_size, image_size]
-        self.image_size = list(image_size) if isinstance(image_size, list | tuple) else image_size
+        # any other value is kept as given so that check_fields below rejects it with the usual message
+        self.image_size: list[int] = (
+            list(image_size) if isinstance(image_size, list | tuple) else cast(Any, image_size)
+        )
         self.patch_size = patch_size
         self.num_channels = num_channels
         self.qkv_bias = qkv_bias
@@ -202,7 +205,9 @@ class PIXELConfig(PretrainedConfig):
                 )
             if getattr(self, width) % 4:  # the 2-D sin-cos position table splits the width in four
                 raise ConfigFieldError(f"{width}={getattr(self, width)} must be a multiple of 4")
-        pma_heads = _pooling_mode(self.pooling_mode).num_heads
+        pooling_mode = _pooling_mode(self.pooling_mode)
+        assert pooling_mode is not None  # rejected by _FIELD_RULES above
+        pma_heads = pooling_mode.num_heads
         if pma_heads and self.hidden_size % pma_heads:
             raise ConfigFieldError(
                 f"pooling_mode={self.pooling_mode!r} needs hidden_size={self.hidden_size} to be a multiple of "

@@ -36,6 +36,7 @@ def sequence_classification_loss(
     if config.problem_type == "regression":
         return nn.functional.mse_loss(logits.squeeze(-1), labels.squeeze(-1).to(logits.dtype))
     if config.problem_type == "single_label_classification":
+        assert config.num_labels is not None  # PretrainedConfig sets id2label (2 labels by default)
         return nn.functional.cross_entropy(logits.view(-1, config.num_labels), labels.view(-1))
     return nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
 
@@ -48,6 +49,7 @@ class PIXELForSequenceClassification(PIXELPreTrainedModel):
         self, config: PIXELConfig, pooling_mode: str | None = None, add_layer_norm: bool | None = None
     ) -> None:
         super().__init__(config)
+        assert config.num_labels is not None  # PretrainedConfig sets id2label (2 labels by default)
         if pooling_mode is not None:
             config.pooling_mode = str(pooling_mode)
         if add_layer_norm is not None:
@@ -102,6 +104,7 @@ class PIXELForTokenClassification(PIXELPreTrainedModel):
 
     def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
+        assert config.num_labels is not None  # PretrainedConfig sets id2label (2 labels by default)
         self.num_labels = config.num_labels
         self.vit = PIXELModel(config, add_pooling_layer=False)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .backbone import PIXELPreTrainedModel
 from .embeddings import PIXELEmbeddings
+from .pretraining import PIXELDecoder
 
 __all__ = ["resize_model_embeddings", "resize_position_table"]
 
@@ -40,7 +42,7 @@ def _replace_parameter(module: nn.Module, name: str, value: torch.Tensor) -> Non
     setattr(module, name, nn.Parameter(value, requires_grad=old.requires_grad))
 
 
-def resize_model_embeddings(model: nn.Module, max_seq_length: int) -> None:
+def resize_model_embeddings(model: PIXELPreTrainedModel, max_seq_length: int) -> None:
     """Fit every position table of `model` (encoder, and decoder if present) to `max_seq_length` patches, in place,
     and record the new size in `model.config.image_size` so that save -> load round-trips."""
     if max_seq_length < 1:
@@ -54,7 +56,7 @@ def resize_model_embeddings(model: nn.Module, max_seq_length: int) -> None:
                 resize_position_table(module.position_embeddings.data, max_seq_length),
             )
             found = True
-        elif hasattr(module, "decoder_pos_embed"):
+        elif isinstance(module, PIXELDecoder):
             _replace_parameter(
                 module,
                 "decoder_pos_embed",

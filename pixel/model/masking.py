@@ -33,11 +33,12 @@ class SpanMaskingGenerator:
         max_attempts: int = 100,
     ) -> None:
         if cumulative_span_weights is None:
-            cumulative_span_weights = np.arange(1, max_span_length + 1) / max_span_length
-        weights = np.asarray(cumulative_span_weights, dtype=np.float64)
+            weights = np.arange(1, max_span_length + 1) / max_span_length
+        else:
+            weights = np.asarray(cumulative_span_weights, dtype=np.float64)
         if len(weights) != max_span_length or np.any(np.diff(weights) < 0):
             raise ValueError(
-                f"cumulative_span_weights {list(cumulative_span_weights)} must be non-decreasing with "
+                f"cumulative_span_weights {weights.tolist()} must be non-decreasing with "
                 f"max_span_length={max_span_length} entries"
             )
         if spacing != "span" and not (isinstance(spacing, int) and spacing >= 0):

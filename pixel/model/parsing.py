@@ -43,6 +43,7 @@ class PIXELForBiaffineParsing(PIXELPreTrainedModel):
 
     def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
+        assert config.num_labels is not None  # PretrainedConfig sets id2label (2 labels by default)
         self.num_labels = config.num_labels
         self.vit = PIXELModel(config, add_pooling_layer=True)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
