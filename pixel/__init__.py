@@ -1,8 +1,12 @@
 """Pixel language models: text renderers, PIXEL / PIXEL-M4 models, pretraining and finetuning.
 
-Names are resolved lazily so that ``import pixel`` stays cheap and ``pixel.render`` never imports torch.
+Names are resolved lazily so that ``import pixel`` stays cheap and ``pixel.render`` never imports torch. When
+transformers is already imported, ``import pixel`` also registers the Auto classes (``AutoConfig``, ``AutoModel*``,
+``AutoProcessor`` resolve ``model_type: "pixel"``): the user is then about to call them, and the cost is paid.
+Otherwise ``import pixel.model`` registers them.
 """
 
+import sys
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -30,3 +34,7 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'pixel' has no attribute {name!r}")
+
+
+if "transformers" in sys.modules:
+    import_module("pixel.model")  # registers the Auto classes

@@ -260,14 +260,15 @@ def test_done_when_auto_processor_and_auto_model_run_on_a_saved_folder(tmp_path,
     assert torch.isfinite(full.logits if hasattr(full, "logits") else full.last_hidden_state).all()
 
 
-def test_done_when_in_a_fresh_interpreter(tmp_path):
-    """The user's snippet, nothing imported before it. The Auto classes learn "pixel" when `pixel.model` is
-    imported (`import pixel` alone stays lazy: it loads no torch and registers nothing)."""
+@pytest.mark.parametrize("module", ["pixel", "pixel.model"])
+def test_done_when_in_a_fresh_interpreter(tmp_path, module):
+    """The user's snippet, nothing imported before it. `import pixel` after transformers registers the Auto classes
+    (before it, `import pixel` stays lazy and `import pixel.model` registers them)."""
     save_model_folder(tmp_path, with_processor=True)
     code = (
         "import sys\n"
         "from transformers import AutoProcessor, AutoModel\n"
-        "import pixel.model\n"
+        f"import {module}\n"
         "d = sys.argv[1]\n"
         "out = AutoModel.from_pretrained(d)(**AutoProcessor.from_pretrained(d)(['a', 'b'], return_tensors='pt'))\n"
         "print(tuple(out.last_hidden_state.shape))\n"
@@ -278,6 +279,12 @@ def test_done_when_in_a_fresh_interpreter(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith(", 32)")
+
+
+def test_import_pixel_alone_loads_no_torch():
+    code = "import sys, pixel, pixel.render; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr[-2000:]
 
 
 def test_folder_without_processor_config_loads(tmp_path):
