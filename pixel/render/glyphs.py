@@ -4,16 +4,19 @@ HarfBuzz inserts the font's own U+25CC glyph before a combining mark that has no
 We walk the runs of the Pango layout and compare each glyph id with the id the run's font maps U+25CC to. If the
 text itself contains U+25CC those are subtracted, so only inserted circles are counted. The structs are Pango's
 public ones (``PangoItem``, ``PangoAnalysis``, ``PangoGlyphString``), which pangocffi declares opaque.
+``DottedCircles`` memoises the count per run for the renderer (``Encoding.num_inserted_dotted_circles``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import ctypes.util
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import cffi
+import numpy as np
 import pangocffi
+import regex
 
 from pixel.render.pango import PangoBackend
 
@@ -32,48 +35,115 @@ _ffi.cdef(
     } Analysis;
     typedef struct { int offset; int length; int num_chars; Analysis analysis; } Item;
     typedef struct { Item *item; GlyphString *glyphs; } GlyphItem;
+    typedef struct _GSList { void *data; struct _GSList *next; } GSList;
+    typedef struct { void *layout; int start_index; int length; GSList *runs; } LayoutLine;
+    int hb_font_get_nominal_glyph(void *font, uint32_t unicode, uint32_t *glyph);
     """
+)
+_GLYPH_INFO_SIZE = _ffi.sizeof("GlyphInfo")
+# A mark, or a character of a script HarfBuzz shapes by syllables (Indic, Khmer, Myanmar, USE, Thai, ...). The
+# scripts left out (Latin, Greek, Cyrillic, CJK, Arabic, Hebrew, Common) go through shapers that insert a circle
+# only before a mark, so text without a match is never shaped again just to count (checked on every code point
+# the Noto fonts cover: the 12 non-marks that get a circle alone are all Brahmic).
+_MAY_NEED_A_BASE = regex.compile(
+    r"[\p{M}[^\p{Latn}\p{Grek}\p{Cyrl}\p{Hani}\p{Hira}\p{Kana}\p{Hang}\p{Arab}\p{Hebr}\p{Zyyy}]]", regex.V1
 )
 _pango = pangocffi.pango
 _pffi = pangocffi.ffi
 
 
 @cache
-def _harfbuzz() -> ctypes.CDLL:
-    lib = ctypes.CDLL(ctypes.util.find_library("harfbuzz") or "libharfbuzz.so.0")
-    lib.hb_font_get_nominal_glyph.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_uint32,
-        ctypes.POINTER(ctypes.c_uint32),
-    ]
-    lib.hb_font_get_nominal_glyph.restype = ctypes.c_int
-    return lib
+def _harfbuzz():
+    return _ffi.dlopen(ctypes.util.find_library("harfbuzz") or "libharfbuzz.so.0")
 
 
-def _dotted_circle_glyph(font_address: int) -> int | None:
-    hb_font = _pango.pango_font_get_hb_font(_pffi.cast("PangoFont *", font_address))
-    glyph = ctypes.c_uint32()
-    found = _harfbuzz().hb_font_get_nominal_glyph(int(_pffi.cast("uintptr_t", hb_font)), DOTTED_CIRCLE, glyph)
-    return glyph.value if found else None
+def _dotted_circle_glyph(font: object) -> int | None:
+    """The glyph id ``font`` (a ``void *`` to a ``PangoFont``) maps U+25CC to, if it has one."""
+    hb_font = _pango.pango_font_get_hb_font(_pffi.cast("PangoFont *", int(_ffi.cast("uintptr_t", font))))
+    glyph = _ffi.new("uint32_t *")
+    found = _harfbuzz().hb_font_get_nominal_glyph(
+        _ffi.cast("void *", int(_pffi.cast("uintptr_t", hb_font))), DOTTED_CIRCLE, glyph
+    )
+    return glyph[0] if found else None
+
+
+def layout_dotted_circles(layout) -> int:
+    """U+25CC glyphs in a shaped Pango layout, each run checked against its own font's U+25CC glyph id."""
+    count = 0
+    lines = _ffi.cast(
+        "GSList *", int(_pffi.cast("uintptr_t", _pango.pango_layout_get_lines_readonly(layout)))
+    )
+    while lines != _ffi.NULL:
+        runs = _ffi.cast("LayoutLine *", lines.data).runs
+        while runs != _ffi.NULL:
+            run = _ffi.cast("GlyphItem *", runs.data)
+            font = run.item.analysis.font
+            circle = _dotted_circle_glyph(font) if font != _ffi.NULL else None
+            glyphs = run.glyphs
+            if circle is not None and glyphs.num_glyphs:
+                infos = _ffi.buffer(glyphs.glyphs, glyphs.num_glyphs * _GLYPH_INFO_SIZE)
+                ids = np.frombuffer(infos, np.uint32).reshape(glyphs.num_glyphs, -1)[:, 0]
+                count += int(np.count_nonzero(ids == circle))
+            runs = runs.next
+        lines = lines.next
+    return count
 
 
 def inserted_dotted_circles(backend: PangoBackend, text: str) -> int:
     """Dotted circles HarfBuzz added when shaping ``text`` as one Pango layout."""
     backend.set_text(text)
-    it = _pango.pango_layout_get_iter(backend.layout_pointer)
-    count = 0
-    try:
-        while True:
-            run = _pango.pango_layout_iter_get_run_readonly(it)
-            if run != _pffi.NULL:
-                item = _ffi.cast("GlyphItem *", int(_pffi.cast("uintptr_t", run)))
-                font = int(_ffi.cast("uintptr_t", item.item.analysis.font))
-                circle = _dotted_circle_glyph(font) if font else None
-                glyphs = item.glyphs
-                if circle is not None:
-                    count += sum(glyphs.glyphs[i].glyph == circle for i in range(glyphs.num_glyphs))
-            if not _pango.pango_layout_iter_next_run(it):
-                break
-    finally:
-        _pango.pango_layout_iter_free(it)
-    return max(0, count - text.count(chr(DOTTED_CIRCLE)))
+    return max(0, layout_dotted_circles(backend.layout_pointer) - text.count(chr(DOTTED_CIRCLE)))
+
+
+class DottedCircles:
+    """Inserted dotted circles per run, memoised: a run is shaped once more when first counted, then looked up.
+
+    ``bigrams`` text is counted from a table of the circles each code point gets alone. The run memo is emptied
+    when it holds ``max_entries`` runs (counts never change).
+    """
+
+    def __init__(self, backend: PangoBackend, max_entries: int = 200_000) -> None:
+        self.backend, self.max_entries = backend, max_entries
+        self._runs: dict[str, int] = {}
+        self._alone: np.ndarray | None = None  # int8 [0x10000], a BMP code point alone; -1: unknown
+
+    def run(self, text: str) -> int:
+        found = self._runs.get(text)
+        if found is None:
+            if len(self._runs) >= self.max_entries:
+                self._runs.clear()
+            found = inserted_dotted_circles(self.backend, text) if _MAY_NEED_A_BASE.search(text) else 0
+            self._runs[text] = found
+        return found
+
+    def runs(self, texts: Iterable[str]) -> int:
+        return sum(map(self.run, texts))
+
+    def code_points(self, words: Sequence[str]) -> int:
+        """The circles of ``words`` when every code point is shaped alone (``bigrams``).
+
+        A table of the BMP code points (64 KiB: it stays in the CPU cache) gives each its count, 0 or 1 (one
+        cluster); code points not counted yet and astral ones (surrogate pairs in UTF-16) take ``_count_each``.
+        """
+        text = "".join(words)
+        if text.isascii():  # no ASCII code point gets a circle
+            return 0
+        if self._alone is None:
+            self._alone = np.full(0x10000, -1, np.int8)
+        counts = self._alone[np.frombuffer(text.encode("utf-16-le", "surrogatepass"), np.uint16)]
+        if counts.min() < 0:
+            return self._count_each(text)
+        return int(np.count_nonzero(counts))
+
+    def _count_each(self, text: str) -> int:
+        """``code_points`` code point by code point, filling the BMP table."""
+        code_points, repeats = np.unique(
+            np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32), return_counts=True
+        )
+        total = 0
+        for cp, k in zip(code_points.tolist(), repeats.tolist(), strict=True):
+            n = self.run(chr(cp))
+            if cp < 0xD800 or 0xE000 <= cp < 0x10000:  # surrogates stay -1: they mark astral code points
+                self._alone[cp] = n
+            total += n * k
+        return total

@@ -23,11 +23,12 @@ GOOGLE_SEARCH_PREFIX = "http://www.google.com/search"
 class WordPlan:
     """A measured word: its blocks and the patches each advances; the tile cache adds where its tiles are."""
 
-    __slots__ = ("blocks", "patches", "total", "base", "left", "right", "direct", "unknown")
+    __slots__ = ("blocks", "patches", "total", "base", "left", "right", "direct", "unknown", "circles")
 
     def __init__(self, blocks: list[Block], patches: list[int]) -> None:
         self.blocks, self.patches, self.total = blocks, patches, sum(patches)
         self.base, self.left, self.right, self.direct, self.unknown = 0, False, False, False, 0
+        self.circles: int | None = None  # dotted circles HarfBuzz inserts into its runs (once first drawn)
 
     def relative(self) -> list[tuple[int, Block]]:
         """(patch offset within the word, block) for every block."""
@@ -51,8 +52,9 @@ class SentenceLayout:
     # Set by ``layout_cached_words`` instead of ``words``: the blocks to draw (patch index, block), computed on
     # demand for the rare strips that are drawn directly.
     blocks: Callable[[], list[tuple[int, Block]]] | None = None
-    # Set by ``layout_cached_words``: the words to draw (``WordCache`` ids and where they go).
+    # Set by ``layout_cached_words``: the words to draw (``WordCache`` ids and where they go) and their text.
     piece: Piece | None = None
+    drawn_words: list[str] = field(default_factory=list)
     # A first word whose first block alone does not fit is drawn cut at this patch (its EOS patch), never dropped.
     clip: int | None = None
 
@@ -217,7 +219,8 @@ def layout_cached_words(
     bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last
     out, drawn = _legacy_cut(bounds, max_length, max_seq_length)
     out.piece = Piece(start, ids[:drawn], (ends - totals)[:drawn], totals[:drawn], bounds, bounds[drawn])
-    out.blocks = partial(_code_point_blocks, words[:drawn], rtl, start, pixels_per_patch, cache.glyphs)
+    out.drawn_words = words[:drawn]
+    out.blocks = partial(_code_point_blocks, out.drawn_words, rtl, start, pixels_per_patch, cache.glyphs)
     out.full_word_patch_map, out.word_patch_map = word_patch_maps(
         words,
         bounds[:-1],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from pixel.render.continuous import ContinuousLayout
 from pixel.render.encoding import Encoding
 from pixel.render.fonts import SCRIPT_FONT_PREFERENCES, RenderSettings, default_fonts
 from pixel.render.glyph_cache import GlyphCache
+from pixel.render.glyphs import DottedCircles
 from pixel.render.layout import (
     SentenceLayout,
     WordPlan,
@@ -100,6 +102,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         self._cache: TileCache | None = None
         self._glyphs: GlyphCache | None = None
         self._words: WordCache | None = None
+        self._circles: DottedCircles | None = None
 
     def _fonts(
         self, font_file: str | Path | None, fallback_fonts_dir: str | Path | list[str] | None
@@ -171,14 +174,20 @@ class PangoCairoTextRenderer(RendererPersistence):
             self._words = WordCache(self.glyphs, self.cache_megabytes)
         return self._words
 
+    @property
+    def dotted_circles(self) -> DottedCircles:
+        """Counts the dotted circles HarfBuzz inserts into runs (``Encoding.num_inserted_dotted_circles``)."""
+        if self._circles is None:
+            self._circles = DottedCircles(self.backend)
+        return self._circles
+
     def __getstate__(self) -> dict:
-        return {
-            k: v for k, v in self.__dict__.items() if k not in ("_backend", "_cache", "_glyphs", "_words")
-        }
+        return {k: v for k, v in self.__dict__.items() if k not in _PANGO_STATE}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._backend, self._cache, self._glyphs, self._words = None, None, None, None
+        for name in _PANGO_STATE:
+            setattr(self, name, None)
 
     @property
     def legacy(self) -> bool:
@@ -347,13 +356,14 @@ class PangoCairoTextRenderer(RendererPersistence):
             eos = min(layout.end, S - 1)  # quirk (published): a full canvas loses its last patch
             gray = gray_of.get(k)
             if gray is None:
-                pixels, missing = self._draw([layout], [eos])
+                pixels, missing, circles = self._draw([layout], [eos])
             else:
                 missing = int(cache.unknown[layout.piece.ids].sum())
+                circles = self.dotted_circles.code_points(layout.drawn_words)
                 pixels = self._channels(gray)
                 pixels[:, eos * P : (eos + 1) * P] = 0
             self._warn_missing(missing, words)
-            encodings.append(self._text_encoding(layout, eos, pixels, missing))
+            encodings.append(self._text_encoding(layout, eos, pixels, missing, circles))
         return encodings
 
     # -- the one code path --------------------------------------------------------------------------------------
@@ -363,12 +373,24 @@ class PangoCairoTextRenderer(RendererPersistence):
     def _plans(self, words: list[str], rtl: bool) -> list[WordPlan]:
         """Measure words (from the tile cache when on)."""
         if self.use_cache:
-            return self.cache.plans(words, (rtl, False), lambda w: self._blocks_of(w, rtl))
+            return self.cache.plans(words, (rtl, False), lambda w: self._new_word_blocks(w, rtl))
         P = self.pixels_per_patch
         return [
             WordPlan(blocks, [block_patches(self.backend, b, P) for b in blocks])
             for blocks in (self._blocks_of(word, rtl) for word in words)
         ]
+
+    def _new_word_blocks(self, word: str, rtl: bool) -> list[Block]:
+        """The blocks of a word the tile cache meets for the first time, with the dotted circles of its runs counted
+        now: each run is measured and counted in turn, so Pango lays it out once for both (its width is cached
+        for the tile cache, which measures it next)."""
+        blocks = self._blocks_of(word, rtl)
+        backend, count = self.backend, self.dotted_circles.run
+        for block in blocks:
+            for run in block.runs:
+                backend.extent(run)
+                count(run)
+        return blocks
 
     def _begin(self) -> None:
         """Before measuring a strip: the tile cache may only be emptied between strips, never during one."""
@@ -392,8 +414,9 @@ class PangoCairoTextRenderer(RendererPersistence):
         pixels[..., 0] = pixels[..., 1] = pixels[..., 2] = gray
         return pixels
 
-    def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int]:
-        """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count."""
+    def _draw(self, layouts: list[SentenceLayout], black: list[int]) -> tuple[np.ndarray, int, int]:
+        """Strip pixels for the laid-out words with black separator/EOS patches; also the missing-glyph count and
+        the dotted circles HarfBuzz inserted into the drawn runs."""
         P, num_patches = self.pixels_per_patch, self.max_seq_length
         pixels = None
         # A word wider than the room left is cut by cairo at its EOS patch (``SentenceLayout.clip``).
@@ -402,12 +425,14 @@ class PangoCairoTextRenderer(RendererPersistence):
             pieces = [layout.piece for layout in layouts]
             ids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
             missing = int(self.words.unknown[ids].sum())
+            circles = sum(self.dotted_circles.code_points(layout.drawn_words) for layout in layouts)
             gray = self.words.assemble(pieces, num_patches)
             if gray is not None:
                 pixels = self._channels(gray)
         elif self.use_cache and not clipped:
             words = [w for layout in layouts for w in layout.words]
             missing = sum(plan.unknown for _, plan, _ in words)
+            circles = self._plan_circles(layouts, words)
             coverage = self.cache.assemble(words, num_patches)
             if coverage is not None:
                 gray = np.invert(coverage)
@@ -415,6 +440,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         else:
             placed = [item for layout in layouts for item in layout.placed]
             missing = sum(self.backend.extent(run).unknown_glyphs for _, b in placed for run in b.runs)
+            circles = self.dotted_circles.runs(run for _, b in placed for run in b.runs)
         if pixels is None:
             placed, clips = [], []
             for layout in layouts:
@@ -426,7 +452,27 @@ class PangoCairoTextRenderer(RendererPersistence):
             )
         for patch in black:
             pixels[:, patch * P : (patch + 1) * P] = 0
-        return pixels, missing
+        return pixels, missing, circles
+
+    def _plan_circles(self, layouts: list[SentenceLayout], words: list[tuple[int, WordPlan, int]]) -> int:
+        """Dotted circles in the drawn blocks of laid-out ``words`` (those of ``layouts``).
+
+        A word's count is kept on its plan, so a strip of counted words costs two C-level maps.
+        """
+        try:
+            total = sum(map(_CIRCLES, map(_PLAN, words)))
+        except TypeError:  # words not counted yet (``WordPlan.circles`` is None)
+            runs = self.dotted_circles.runs
+            for _, plan, _ in words:
+                if plan.circles is None:
+                    plan.circles = runs(run for block in plan.blocks for run in block.runs)
+            total = sum(map(_CIRCLES, map(_PLAN, words)))
+        for layout in layouts:  # truncation cuts only a lone first word (``layout_words``)
+            if len(layout.words) == 1 and layout.words[0][2] < len(layout.words[0][1].blocks):
+                _, plan, drawn = layout.words[0]
+                cut = [run for block in plan.blocks[:drawn] for run in block.runs]
+                total += self.dotted_circles.runs(cut) - plan.circles
+        return total
 
     def _encode(
         self,
@@ -440,12 +486,14 @@ class PangoCairoTextRenderer(RendererPersistence):
         eos = min(
             layout.end, self.max_seq_length - 1
         )  # quirk (published): a full canvas loses its last patch
-        pixels, missing = self._draw([layout], [eos])
+        pixels, missing, circles = self._draw([layout], [eos])
         self._warn_missing(missing, words)
-        return self._text_encoding(layout, eos, pixels, missing)
+        return self._text_encoding(layout, eos, pixels, missing, circles)
 
     @staticmethod
-    def _text_encoding(layout: SentenceLayout, eos: int, pixels: np.ndarray, missing: int) -> Encoding:
+    def _text_encoding(
+        layout: SentenceLayout, eos: int, pixels: np.ndarray, missing: int, circles: int
+    ) -> Encoding:
         """The Encoding of one laid-out text (str or word list) whose EOS patch is ``eos``."""
         return Encoding(
             pixel_values=pixels,
@@ -455,6 +503,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             word_patch_map=layout.word_patch_map,
             truncated=layout.truncated,
             num_missing_glyphs=missing,
+            num_inserted_dotted_circles=circles,
         )
 
     def _render_pair(
@@ -482,7 +531,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         sep = a.end
         b = self._layout(words_b, rtl, sep + 1, self.max_seq_length)
         eos = min(b.end, self.max_seq_length - 1)
-        pixels, missing = self._draw([a, b], [sep, eos])
+        pixels, missing, circles = self._draw([a, b], [sep, eos])
         self._warn_missing(missing, words_a + words_b)
         return Encoding(
             pixel_values=pixels,
@@ -496,6 +545,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             },
             truncated=a.truncated or b.truncated,
             num_missing_glyphs=missing,
+            num_inserted_dotted_circles=circles,
         )
 
     def _overflow(
@@ -542,6 +592,8 @@ def _input_kind(text: Any) -> str:
     raise TypeError(f"renderer input must be str, a (str, str) pair or a list[str] of words, got {detail}")
 
 
+_PLAN, _CIRCLES = itemgetter(1), attrgetter("circles")  # of a laid-out word (start, plan, blocks drawn)
+_PANGO_STATE = ("_backend", "_cache", "_glyphs", "_words", "_circles")  # rebuilt lazily, never pickled
 _INIT_PARAMETERS = tuple(inspect.signature(PangoCairoTextRenderer.__init__).parameters)[1:-1]
 _CALL_DEFAULTS = {
     name: parameter.default

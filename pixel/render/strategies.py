@@ -7,8 +7,9 @@ give identical pixels wherever they occur, which is what makes the block cache e
 
 Strategies:
 - ``bigrams``: the published PIXEL-M4 renderer: 2 code points per block, each code point its own run.
-- ``grapheme_bigrams``: 2 UAX #29 grapheme clusters per block shaped as one run; CJK one cluster per block;
-  Arabic/Hebrew words whole (joining and bidi by Pango).
+- ``grapheme_bigrams``: 2 shaping clusters (``shaping_clusters``: UAX #29 grapheme clusters joined where a
+  Brahmic syllable continues) per block shaped as one run; CJK one cluster per block; Arabic/Hebrew words whole
+  (joining and bidi by Pango).
 - ``words``: one block per word, shaped as a whole.
 - ``mono``: monospaced cells (Lotz et al., 2023): every character in a fixed half-patch cell, 2 per patch,
   each word starting at a new patch.
@@ -26,6 +27,14 @@ from pixel.render.pango import is_rtl_char
 STRATEGIES = ("bigrams", "grapheme_bigrams", "words", "mono", "continuous")
 
 _GRAPHEME = regex.compile(r"\X")
+# A grapheme cluster, then every following cluster that cannot be shaped apart from it: one that starts with a
+# mark (UAX #29 leaves spacing marks such as Myanmar aa U+102C and visarga U+1038 on their own) or a joiner, or
+# one that follows a virama or invisible stacker (Khmer coeng U+17D2, Myanmar U+1039, Balinese adeg-adeg,
+# Sinhala al-lakuna + ZWJ, Kannada and Tamil viramas: UAX #29 keeps conjuncts together only in six Indic
+# scripts). Pure killers (Myanmar asat, Thai phinthu) end a syllable, so the next cluster stays apart.
+_SHAPING_CLUSTER = regex.compile(
+    r"\X(?:(?<=[\p{ccc=9}--\p{InSC=Pure_Killer}][\u200c\u200d]?)\X|(?=[\p{M}\u200c\u200d])\X)*", regex.V1
+)
 # Scripts whose clusters are about a full patch wide: one cluster per block in grapheme_bigrams.
 _WIDE_SCRIPT = regex.compile(
     r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Bopomofo}\p{Yi}\uFF00-\uFFEF\u3000-\u303F]"
@@ -54,13 +63,21 @@ def code_point_bigrams(word: str, rtl: bool) -> list[Block]:
     return [Block(tuple(chunk)) for chunk in chunks]
 
 
+def shaping_clusters(word: str) -> list[str]:
+    """``word`` cut where HarfBuzz can shape each piece alone without a dotted circle (``_SHAPING_CLUSTER``).
+
+    ``သုံး`` -> [``သုံး``] (UAX #29: ``သုံ|း``); ``ខ្មែរ`` -> [``ខ្មែ``, ``រ``]; ``किताब`` -> [``कि``, ``ता``, ``ब``].
+    """
+    return _SHAPING_CLUSTER.findall(word)
+
+
 def grapheme_bigrams(word: str, rtl: bool) -> list[Block]:
-    """Two grapheme clusters per block, shaped together; CJK alone; Arabic/Hebrew words whole."""
+    """Two shaping clusters per block, shaped together; CJK alone; Arabic/Hebrew words whole."""
     if _JOINING_SCRIPT.search(word):
         return [Block((word,))]  # Pango shapes joining forms and orders the run (bidi) itself
     blocks: list[Block] = []
     pending: list[str] = []
-    for cluster in _GRAPHEME.findall(word):
+    for cluster in shaping_clusters(word):
         if _WIDE_SCRIPT.match(cluster):
             if pending:
                 blocks.append(Block(("".join(pending),)))

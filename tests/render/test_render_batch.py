@@ -20,6 +20,7 @@ FIELDS = (
     "word_patch_map",
     "truncated",
     "num_missing_glyphs",
+    "num_inserted_dotted_circles",
 )
 
 

@@ -44,6 +44,7 @@ def test_cache_equals_direct_and_word_starts_are_sane(make_renderer, strategy, t
         b.word_starts,
         b.truncated,
     )
+    assert a.num_inserted_dotted_circles == b.num_inserted_dotted_circles
     if a.word_starts is not None and not a.truncated:
         assert a.word_starts == sorted(a.word_starts) and all(0 <= s < 48 for s in a.word_starts)
         assert a.word_starts[-1] == a.num_text_patches
