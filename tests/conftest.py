@@ -95,21 +95,13 @@ def released_checkpoint_files(model, font_file: Path) -> dict[str, bytes]:
 def pixel_m4_hub(hub_cache) -> tuple[HubCache, object]:
     """A hub cache holding a tiny ``Team-PIXEL/pixel-m4`` in the released layout; (cache folder, the model)."""
     import torch
+    from tiny_models import tiny_mae_config
 
-    from pixel.model import PIXELConfig, PIXELForPreTraining
+    from pixel.model import PIXELForPreTraining
     from pixel.render import PangoCairoTextRenderer
 
     torch.manual_seed(0)
-    config = PIXELConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        decoder_hidden_size=32,
-        decoder_num_hidden_layers=1,
-        decoder_num_attention_heads=2,
-        decoder_intermediate_size=64,
-    )
+    config = tiny_mae_config()
     model = PIXELForPreTraining(config).eval()
     font = PangoCairoTextRenderer().font_file  # GoNotoCurrent.ttf where installed, as in the released repo
     hub_cache.add("Team-PIXEL/pixel-m4", released_checkpoint_files(model, Path(font)))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import tiny_mae_config
 
 from pixel.model import PIXELConfig, PIXELForPreTraining
 from pixel.render import PangoCairoTextRenderer
@@ -84,17 +85,8 @@ def sib_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_config() -> PIXELConfig:
-    return PIXELConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        decoder_hidden_size=32,
-        decoder_num_hidden_layers=1,
-        decoder_num_attention_heads=2,
-        decoder_intermediate_size=64,
+    return tiny_mae_config(
         image_size=(16, 16 * 64),
-        mask_ratio=0.25,
         hidden_dropout_prob=0.1,
         attention_probs_dropout_prob=0.1,
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_models import tiny_mae_config
 from transformers import AutoModel, AutoModelForPreTraining, AutoProcessor, BatchFeature
 
 from pixel.data.processor import PROCESSOR_NAME, PIXELProcessor, collate_encodings, padded_length
@@ -41,19 +42,7 @@ def continuous_processor() -> PIXELProcessor:
 
 
 def tiny_config(**overrides) -> PIXELConfig:
-    fields = dict(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        decoder_hidden_size=32,
-        decoder_num_hidden_layers=1,
-        decoder_num_attention_heads=2,
-        decoder_intermediate_size=64,
-        image_size=(16, 16 * L),
-        mask_ratio=0.25,  # PIXELConfig's default 0.0 masks nothing, and the loss over no patch is 0 / 0
-    )
-    return PIXELConfig(**(fields | overrides))
+    return tiny_mae_config(**({"image_size": (16, 16 * L)} | overrides))
 
 
 def manual(

@@ -64,24 +64,15 @@ FAST = [
 def tiny_pretrained_model() -> Path:
     """Folder of a tiny PIXEL-M4-shaped pretraining checkpoint with its renderer."""
     import torch
+    from tiny_models import tiny_mae_config
 
-    from pixel.model import PIXELConfig, PIXELForPreTraining
+    from pixel.model import PIXELForPreTraining
     from pixel.render import PangoCairoTextRenderer
 
     folder = Path(tempfile.mkdtemp(prefix="pixel-tiny-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     torch.manual_seed(0)
-    config = PIXELConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        decoder_hidden_size=32,
-        decoder_num_hidden_layers=1,
-        decoder_num_attention_heads=2,
-        decoder_intermediate_size=64,
-        mask_ratio=0.25,
-    )
+    config = tiny_mae_config()
     PIXELForPreTraining(config).save_pretrained(folder)
     PangoCairoTextRenderer().save_pretrained(folder)
     return folder
