@@ -23,7 +23,7 @@ def save_png(pixels: np.ndarray, path: str, zoom: int = 1) -> None:
 
     image = Image.fromarray(pixels)
     if zoom > 1:
-        image = image.resize((image.width * zoom, image.height * zoom), Image.NEAREST)
+        image = image.resize((image.width * zoom, image.height * zoom), Image.Resampling.NEAREST)
     image.save(path)
 
 

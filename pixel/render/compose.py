@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -141,7 +142,7 @@ class TileCache:
                 if found is None:
                     found = table[words[i]] = self._make_plan(make_blocks(words[i]))
                 out[i] = found
-        return out
+        return cast("list[WordPlan]", out)  # every None was filled above
 
     def _make_plan(self, blocks: list[Block]) -> WordPlan:
         P, m = self.P, _SCRATCH_MARGIN

@@ -17,7 +17,9 @@ import sys
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from pixel.render.fonts import (
     GO_NOTO_NAME,
@@ -91,7 +93,20 @@ def install_go_noto(source: str | Path | None = None, target_dir: str | Path | N
     return target
 
 
-def describe(renderer: object, hash_fallbacks: bool = False) -> list[str]:
+class DescribedRenderer(Protocol):
+    """What ``describe`` reads of a renderer (``PangoCairoTextRenderer`` has these attributes)."""
+
+    @property
+    def font_file(self) -> str | Path: ...
+
+    @property
+    def rendering_strategy(self) -> str: ...
+
+    @property
+    def fallback_dirs(self) -> Sequence[str | Path]: ...
+
+
+def describe(renderer: DescribedRenderer, hash_fallbacks: bool = False) -> list[str]:
     """Lines saying which main font and fallback folders ``renderer`` uses, with sha256 fingerprints."""
     main = Path(renderer.font_file)
     digest = sha256_file(main)

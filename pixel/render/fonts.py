@@ -15,9 +15,11 @@ import hashlib
 import os
 import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -62,7 +64,7 @@ class RenderSettings:
         }
 
     @classmethod
-    def from_dict(cls, values: dict) -> RenderSettings:
+    def from_dict(cls, values: Mapping[str, Any]) -> RenderSettings:
         values = dict(values)
         values["preferred_fallbacks"] = tuple(values.get("preferred_fallbacks", ()))
         return cls(**values)

@@ -111,7 +111,7 @@ class GlyphCache:
             self.backend.draw(context, char, i * W + self.scratch_origin, P) for i, char in enumerate(chars)
         ]
         coverage = surface_coverage(surface)  # (P, k * W)
-        inked = coverage.reshape(P, k, W).any(axis=0)  # (k, W): inked columns of each window
+        inked = np.asarray(coverage.reshape(P, k, W).any(axis=0))  # (k, W): inked columns of each window
         lo = inked.argmax(axis=1)
         hi = W - inked[:, ::-1].argmax(axis=1)
         width = np.array([e.width for e in extents], np.int64)
@@ -132,6 +132,7 @@ class GlyphCache:
         columns = np.arange(total) + (np.arange(k) * W + lo - first).repeat(n)
         self.atlas[self._used : self._used + total] = coverage[:, columns].T
         self._used += total
+        assert self._index is not None  # allocated by ``lookup``, the only caller
         self._index[code_points] = np.arange(self._count, self._count + k, dtype=np.int32)
         self._count += k
 

@@ -140,6 +140,7 @@ class DottedCircles:
         code_points, repeats = np.unique(
             np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32), return_counts=True
         )
+        assert self._alone is not None  # allocated by ``code_points``, the only caller
         total = 0
         for cp, k in zip(code_points.tolist(), repeats.tolist(), strict=True):
             n = self.run(chr(cp))

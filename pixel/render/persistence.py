@@ -12,7 +12,7 @@ import numbers
 import os
 import shutil
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +75,10 @@ def check_int(name: str, value: Any, low: int, high: int | None, unit: str) -> i
     allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}={value!r} must be {allowed} ({unit}), not {type(value).__name__}")
-    if value < low or (high is not None and value > high):
+    number = int(value)
+    if number < low or (high is not None and number > high):
         raise ValueError(f"{name}={value!r} is out of range: it must be {allowed} ({unit})")
-    return int(value)
+    return number
 
 
 def check_bool(name: str, value: Any) -> bool:
@@ -86,7 +87,8 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def _check_number(name: str, value: Any, unit: str) -> float:
+def _check_number(name: str, value: Any, unit: str) -> numbers.Real:
+    """``value`` itself (an int stays an int, as saved configs record it), checked to be a finite number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise TypeError(f"{name}={value!r} must be a finite number ({unit}), not {type(value).__name__}")
     return value
@@ -221,6 +223,19 @@ def _inside(folder: Path, name: str, config_path: Path) -> Path:
 class RendererPersistence:
     """``save_pretrained`` / ``from_pretrained`` for the renderer (mixed into ``PangoCairoTextRenderer``)."""
 
+    # Set by the renderer this is mixed into (``PangoCairoTextRenderer.__init__``); declared here for type checks.
+    font_file: str
+    font_size: float
+    dpi: int
+    pixels_per_patch: int
+    max_seq_length: int
+    rgb: bool
+    rendering_strategy: str
+    language: str
+    render_settings: RenderSettings
+    fallback_dirs: tuple[Path, ...]
+    left_padding: int
+
     def to_dict(self) -> dict[str, Any]:
         fonts = {Path(self.font_file).name: sha256_file(self.font_file)}
         return {
@@ -305,12 +320,15 @@ class RendererPersistence:
             raise FileNotFoundError(f"font file {font_path} named in {config_path} not found")
         kwargs = {k: config[k] for k in _INIT_KEYS if k in config and k not in overrides}
         kwargs["font_file"] = str(font_path)  # the name as saved (a hub snapshot link, not its blob)
-        if fallback_fonts_dir is None:
-            fallback_fonts_dir = _recorded_fallbacks(config, config_path)
+        fallbacks: str | Path | list[Path] | None = fallback_fonts_dir
+        if fallbacks is None:
+            fallbacks = _recorded_fallbacks(config, config_path)
         # The strategy and language choose the default fonts and settings, so they go to the constructor.
         kwargs.update({k: v for k, v in overrides.items() if k in ("rendering_strategy", "language")})
+        # The constructor is the concrete renderer's (this class is a mixin), hence the untyped call.
+        make: Callable[..., RendererPersistence] = cls
         try:
-            renderer = cls(fallback_fonts_dir=fallback_fonts_dir, **kwargs)
+            renderer = make(fallback_fonts_dir=fallbacks, **kwargs)
         except (TypeError, ValueError) as error:
             raise (TypeError if isinstance(error, TypeError) else ValueError)(
                 f"{config_path}: {error}"

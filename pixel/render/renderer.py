@@ -6,7 +6,7 @@ import inspect
 import warnings
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from pixel.render.persistence import (
     reject_unknown,
 )
 from pixel.render.strategies import Block, is_rtl, split_words, word_blocks
-from pixel.render.word_cache import WordCache
+from pixel.render.word_cache import Piece, WordCache
 from pixel.render.word_map import overflow_word_ranges, slice_word_map
 
 # The published renderer's language under a C / C.UTF-8 locale: Pango's default language there is "c".
@@ -91,13 +91,13 @@ class PangoCairoTextRenderer(RendererPersistence):
         self.use_cache = use_cache
         self.left_padding = left_padding
         self.cache_megabytes = cache_megabytes
-        render_settings = check_setting("render_settings", render_settings, {})
+        settings: RenderSettings | None = check_setting("render_settings", render_settings, {})
         self.font_file, self.fallback_dirs = self._fonts(font_file, fallback_fonts_dir)
-        if render_settings is None:
+        if settings is None:
             # The published strategies keep fontconfig's order (pixels as published); new ones prefer script fonts.
             modern = font_file is None and rendering_strategy not in ("bigrams", "continuous")
-            render_settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
-        self.render_settings = render_settings
+            settings = RenderSettings(preferred_fallbacks=SCRIPT_FONT_PREFERENCES if modern else ())
+        self.render_settings = settings
         self._backend: PangoBackend | None = None
         self._cache: TileCache | None = None
         self._glyphs: GlyphCache | None = None
@@ -218,12 +218,20 @@ class PangoCairoTextRenderer(RendererPersistence):
         if unknown:
             reject_unknown("renderer(...)", unknown, _CALL_KEYWORDS)
         kind = _input_kind(text)
-        values = (max_length, rtl, text_a_max_length, stride)
-        values += (return_overflowing_patches, return_offset_mapping, pixel_shift)
+        values = (
+            max_length,
+            rtl,
+            text_a_max_length,
+            stride,
+            return_overflowing_patches,
+            return_offset_mapping,
+            pixel_shift,
+        )
         if values != _CALL_DEFAULT_VALUES:  # (the common call, all defaults, needs no checks)
             self._check_call(kind, dict(zip(_CALL_DEFAULTS, values, strict=True)))
         continuous = self.rendering_strategy == "continuous"
         if kind == "pair":
+            assert isinstance(text, tuple)  # (narrowing: ``_input_kind`` checked it)
             if continuous:
                 encoding = self.continuous.pair(
                     *text, text_a_max_length, rtl, stride, return_overflowing_patches, return_offset_mapping
@@ -231,9 +239,11 @@ class PangoCairoTextRenderer(RendererPersistence):
                 return self._checked(encoding, list(text))
             return self._render_pair(text, text_a_max_length, rtl, stride, return_overflowing_patches)
         if kind == "words":
+            assert isinstance(text, list)
             if continuous:
                 return self._checked(self.continuous.words(list(text)), list(text))
             return self._encode(list(text), max_length, rtl or is_rtl(" ".join(text)))
+        assert isinstance(text, str)
         if continuous:
             return self._checked(self.continuous.text(text, pixel_shift, return_offset_mapping), [text])
         words, rtl = self._drawn_words(text, rtl)
@@ -280,7 +290,7 @@ class PangoCairoTextRenderer(RendererPersistence):
     ) -> Encoding:
         """text_a, a black separator patch, text_b, the black EOS patch; text_b overflow as extra Encodings."""
         return self(
-            tuple(pair),
+            cast("tuple[str, str]", tuple(pair)),  # any other length is refused by ``_input_kind``
             text_a_max_length=text_a_max_length,
             rtl=rtl,
             stride=stride,
@@ -345,20 +355,24 @@ class PangoCairoTextRenderer(RendererPersistence):
             layout_cached_words(words, rtl, 0, S, S, P, cache, ids)
             for words, (_, rtl), ids in zip(words_of, prepared, ids_of, strict=True)
         ]
-        composed = [k for k, layout in enumerate(layouts) if cache.new_in_strip(layout.piece.ids)]
-        gray_of = {}
+        pieces: list[Piece] = []
+        for layout in layouts:
+            assert layout.piece is not None  # ``layout_cached_words`` always builds one
+            pieces.append(layout.piece)
+        composed = [k for k, piece in enumerate(pieces) if cache.new_in_strip(piece.ids)]
+        gray_of: dict[int, np.ndarray] = {}
         for lo in range(0, len(composed), _COMPOSE_GROUP):
             group = composed[lo : lo + _COMPOSE_GROUP]
-            grays = cache.from_glyphs_many([layouts[k].piece for k in group], S)
+            grays = cache.from_glyphs_many([pieces[k] for k in group], S)
             gray_of.update(zip(group, grays, strict=True))
         encodings = []
-        for k, ((words, _), layout) in enumerate(zip(prepared, layouts, strict=True)):
+        for k, ((words, _), layout, piece) in enumerate(zip(prepared, layouts, pieces, strict=True)):
             eos = min(layout.end, S - 1)  # quirk (published): a full canvas loses its last patch
             gray = gray_of.get(k)
             if gray is None:
                 pixels, missing, circles = self._draw([layout], [eos])
             else:
-                missing = int(cache.unknown[layout.piece.ids].sum())
+                missing = int(cache.unknown[piece.ids].sum())
                 circles = self.dotted_circles.code_points(layout.drawn_words)
                 pixels = self._channels(gray)
                 pixels[:, eos * P : (eos + 1) * P] = 0
@@ -422,7 +436,10 @@ class PangoCairoTextRenderer(RendererPersistence):
         # A word wider than the room left is cut by cairo at its EOS patch (``SentenceLayout.clip``).
         clipped = any(layout.clip is not None for layout in layouts)
         if layouts[0].piece is not None:  # bigrams: word tiles built from the per-code-point glyph cache
-            pieces = [layout.piece for layout in layouts]
+            pieces: list[Piece] = []
+            for layout in layouts:
+                assert layout.piece is not None  # every layout of a bigrams strip has one
+                pieces.append(layout.piece)
             ids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
             missing = int(self.words.unknown[ids].sum())
             circles = sum(self.dotted_circles.code_points(layout.drawn_words) for layout in layouts)
@@ -470,6 +487,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         for layout in layouts:  # truncation cuts only a lone first word (``layout_words``)
             if len(layout.words) == 1 and layout.words[0][2] < len(layout.words[0][1].blocks):
                 _, plan, drawn = layout.words[0]
+                assert plan.circles is not None  # counted above
                 cut = [run for block in plan.blocks[:drawn] for run in block.runs]
                 total += self.dotted_circles.runs(cut) - plan.circles
         return total
@@ -555,6 +573,7 @@ class PangoCairoTextRenderer(RendererPersistence):
         as a pair of text_a and those words. Each window's map adds ``full_text_b``, ``sliced_word_patch_map_b``
         (published) and ``text_b_word_offset`` (the index of its first word in text_b's drawn order)."""
         maps = first.word_patch_map
+        assert maps is not None  # pair encodings always carry their word map
         full_b = maps["full_text_b"]
         a_end = maps["text_a"]["first_patch_after_last_word"]
         kept_last = maps["text_b"]["word_list_truncation_index"]
@@ -563,6 +582,7 @@ class PangoCairoTextRenderer(RendererPersistence):
             sliced = slice_word_map(full_b, lo, hi)
             words = [entry["word"] for entry in sliced["word_order_on_canvas"].values()]
             window = self._pair_encoding(words_a, words, rtl, a_max)
+            assert window.word_patch_map is not None
             window.word_patch_map.update(
                 full_text_b=full_b, sliced_word_patch_map_b=sliced, text_b_word_offset=lo
             )

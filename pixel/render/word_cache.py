@@ -444,16 +444,16 @@ class WordCache:
         """
         width = strip.shape[1]
         facts = {}  # word index -> (L, R, LO, HI, edge column at x = 0, multi_lo, multi_hi), absolute x
-        columns: set[int] = set()
+        inked: set[int] = set()
         for i in out:
             span, lo, hi, edge, multi_lo, multi_hi = self._word_facts(int(wids[i]))
             x = L[i]
             R, LO, HI = x + span, x + lo, x + hi
             facts[i] = (x, R, LO, HI, edge, multi_lo, multi_hi)
-            columns.update(range(max(LO, 0), min(x, HI, width)), range(max(R, LO, 0), min(HI, width)))
-        if not columns:
+            inked.update(range(max(LO, 0), min(x, HI, width)), range(max(R, LO, 0), min(HI, width)))
+        if not inked:
             return True
-        columns = sorted(columns)
+        columns = sorted(inked)
         n = len(columns)
         spilled = list(facts.items())  # drawing order (``out`` is sorted)
         edge_rows, under, over = [], [], []  # stack rows: n strip columns, the edge rows, one blank row
