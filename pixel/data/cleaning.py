@@ -77,14 +77,14 @@ def renderer_font_files(renderer: object) -> list[Path]:
     Falls back to the default Noto set of ``pixel.render.fonts`` for attributes the renderer leaves unset.
     """
     from pixel.render.fonts import default_fonts, font_files_in
+    from pixel.render.strategies import STRATEGIES
 
-    default_main, default_dirs = default_fonts(getattr(renderer, "rendering_strategy", "bigrams"))
-    main = getattr(renderer, "font_file", None) or default_main
-    dirs = (
-        getattr(renderer, "fallback_fonts_dir", None)
-        or getattr(renderer, "fallback_dirs", None)
-        or default_dirs
-    )
+    strategy = STRATEGIES.get(getattr(renderer, "rendering_strategy", "bigrams"), STRATEGIES["bigrams"])
+    main = getattr(renderer, "font_file", None)
+    dirs = getattr(renderer, "fallback_fonts_dir", None) or getattr(renderer, "fallback_dirs", None)
+    if not main or not dirs:
+        default_main, default_dirs = default_fonts(strategy.published)
+        main, dirs = main or default_main, dirs or default_dirs
     if isinstance(dirs, str | Path):
         dirs = (dirs,)
     files = [Path(main)]

@@ -34,8 +34,6 @@ _INSTALL_HINT = (
 # checkpoint folders; `pixel fonts --install` puts a verified copy into `font_store_dir()`.
 GO_NOTO_NAME = "GoNotoCurrent.ttf"
 GO_NOTO_SHA256 = "83ab5c39e2b1c34a955136275ce0db068cb20d9643ead033d6b8124a73ab4f64"
-# Strategies whose default main font is GoNotoCurrent, as in the published code.
-PUBLISHED_STRATEGIES = ("bigrams", "continuous")
 
 
 @dataclass(frozen=True)
@@ -113,16 +111,17 @@ def _warn_no_go_noto(store: Path) -> None:
     )
 
 
-def default_fonts(strategy: str = "bigrams") -> tuple[Path, tuple[Path, ...]]:
+def default_fonts(published: bool = True) -> tuple[Path, tuple[Path, ...]]:
     """The main font and fallback folders used when no font is given; a clear error when missing.
 
-    ``bigrams`` and ``continuous`` draw with GoNotoCurrent when it is installed (one warning when it is not);
-    the other strategies with Noto Sans. Fallbacks are Debian's Noto folders for all of them.
+    The published strategies (``bigrams``, ``continuous``: ``Strategy.published``) draw with GoNotoCurrent when
+    it is installed (one warning when it is not); the others with Noto Sans. Fallbacks are Debian's Noto
+    folders for all of them.
     """
     missing = [str(p) for p in (NOTO_SANS_FILE, *DEFAULT_FALLBACK_DIRS) if not p.exists()]
     if missing:
         raise FileNotFoundError(f"default Noto fonts not found ({', '.join(missing)}); {_INSTALL_HINT}")
-    if strategy in PUBLISHED_STRATEGIES:
+    if published:
         go_noto = installed_go_noto()
         if go_noto is not None:
             return go_noto, DEFAULT_FALLBACK_DIRS

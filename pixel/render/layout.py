@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
-import numpy as np
-
-from pixel.render.glyph_cache import GlyphCache
 from pixel.render.strategies import Block
-from pixel.render.word_cache import Piece, WordCache
 from pixel.render.word_map import word_patch_maps
 
 logger = logging.getLogger(__name__)
@@ -49,20 +42,12 @@ class SentenceLayout:
     truncated: bool = False
     word_patch_map: dict = field(default_factory=dict)  # the published map of the kept words
     full_word_patch_map: dict = field(default_factory=dict)  # ... and of every word as measured
-    # Set by ``layout_cached_words`` instead of ``words``: the blocks to draw (patch index, block), computed on
-    # demand for the rare strips that are drawn directly.
-    blocks: Callable[[], list[tuple[int, Block]]] | None = None
-    # Set by ``layout_cached_words``: the words to draw (``WordCache`` ids and where they go) and their text.
-    piece: Piece | None = None
-    drawn_words: list[str] = field(default_factory=list)
     # A first word whose first block alone does not fit is drawn cut at this patch (its EOS patch), never dropped.
     clip: int | None = None
 
     @property
     def placed(self) -> list[tuple[int, Block]]:
         """Every block to draw with its patch index, in drawing order."""
-        if self.blocks is not None:
-            return self.blocks()
         out = []
         for start, plan, count in self.words:
             pos = start
@@ -143,128 +128,3 @@ def layout_words(
         words, starts, offset, kept, drawn_end, truncated, max_length, rtl, legacy
     )
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class CodePointLayout:
-    """Words laid out side by side from pixel 0 as the published bigrams renderer places them (no truncation)."""
-
-    chars: str  # the code points in drawing order (RTL: every word reversed)
-    glyphs: np.ndarray  # int64 [n]: glyph id (``GlyphCache``) of every code point
-    xs: np.ndarray  # int64 [n]: pixel x of every code point
-    lengths: np.ndarray  # int64 [words]: code points per word
-    totals: np.ndarray  # int64 [words]: patches every word advances
-    first: np.ndarray  # int64 [blocks]: first code point of every block
-    block_patch: np.ndarray  # int64 [blocks]: patch every block starts at
-    word_first: np.ndarray  # int64 [words]: first code point of every word
-    word_patch: np.ndarray  # int64 [words]: patch every word starts at
-
-
-def code_point_layout(
-    words: list[str], rtl: bool, pixels_per_patch: int, glyphs: GlyphCache
-) -> CodePointLayout:
-    """The blocks of ``code_point_bigrams``, vectorised over code points, words side by side from patch 0.
-
-    A word's code points in pairs (RTL: the word reversed, the odd one first), each code point its own run placed
-    at the sum of the widths before it in its block, each block advancing ``ceil(width / P)`` patches. Widths
-    come from the per-code-point ``glyphs`` cache (code points not seen yet are drawn once, all together).
-    """
-    P = pixels_per_patch
-    chars = "".join(w[::-1] for w in words) if rtl else "".join(words)
-    ids = glyphs.lookup(np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), np.uint32))
-    width = glyphs.width[ids]
-    lengths = np.fromiter(map(len, words), np.int64, len(words))
-    word_first = lengths.cumsum() - lengths
-    n_blocks = (lengths + 1) // 2
-    block_end = n_blocks.cumsum()
-    # First code point of every block: 2b into its word (RTL, reversed word: 0, then 2b - 1 for odd lengths).
-    block_first = block_end - n_blocks
-    b = np.arange(len(ids) and int(block_end[-1])) - block_first.repeat(n_blocks)
-    first = word_first.repeat(n_blocks) + 2 * b
-    if rtl:
-        first -= (lengths % 2).repeat(n_blocks) * (b > 0)
-    block_patches = -(-np.add.reduceat(width, first) // P) if len(first) else first
-    patches_before = np.concatenate(([0], block_patches.cumsum()))  # empty words have no blocks
-    word_patch = patches_before[block_first]
-    totals = patches_before[block_end] - word_patch
-    block_patch = patches_before[:-1]
-    before = width.cumsum() - width  # x of every code point: its block's x + the widths before it there
-    sizes = np.empty_like(first)  # code points per block
-    sizes[:-1], sizes[-1:] = first[1:] - first[:-1], len(ids) - first[-1:]
-    xs = before + (block_patch * P - before[first]).repeat(sizes)
-    return CodePointLayout(chars, ids, xs, lengths, totals, first, block_patch, word_first, word_patch)
-
-
-def layout_cached_words(
-    words: list[str],
-    rtl: bool,
-    start: int,
-    max_length: int,
-    max_seq_length: int,
-    pixels_per_patch: int,
-    cache: WordCache,
-    ids: np.ndarray | None = None,
-) -> SentenceLayout:
-    """``layout_words`` for the published bigrams (legacy quirks included), from the word cache.
-
-    Each word's patches are looked up (words not seen yet are laid out by ``code_point_layout``, all at once),
-    unless ``ids`` (``int64 [len(words)]``, from ``cache.lookup(words, rtl)``) is given.
-    The result carries the words to draw (``piece``: ids and places, for ``WordCache.assemble``); its
-    ``blocks`` (for the rare strips drawn directly) come from ``code_point_layout``.
-    """
-    if ids is None:
-        ids = cache.lookup(words, rtl)
-    totals = cache.total[ids]
-    ends = totals.cumsum()
-    bounds = [start, *(ends + start if start else ends).tolist()]  # word starts, then the end of the last
-    out, drawn = _legacy_cut(bounds, max_length, max_seq_length)
-    out.piece = Piece(start, ids[:drawn], (ends - totals)[:drawn], totals[:drawn], bounds, bounds[drawn])
-    out.drawn_words = words[:drawn]
-    out.blocks = partial(_code_point_blocks, out.drawn_words, rtl, start, pixels_per_patch, cache.glyphs)
-    out.full_word_patch_map, out.word_patch_map = word_patch_maps(
-        words,
-        bounds[:-1],
-        bounds[-1],
-        len(out.word_starts),
-        out.end,
-        out.truncated,
-        max_length,
-        rtl,
-        legacy=True,
-    )
-    return out
-
-
-def _legacy_cut(bounds: list[int], max_length: int, max_seq_length: int) -> tuple[SentenceLayout, int]:
-    """The published truncation from word bounds: the layout (metadata) and the number of words drawn.
-
-    ``bounds``: the start patch of every word, then the patch after the last (non-decreasing). Quirk
-    "conservative truncation" and quirk "skip at the last patch": see ``layout_words``.
-    """
-    kept, truncated = len(bounds) - 1, False
-    if kept and bounds[-1] > max_length:
-        i = min(bisect_right(bounds, max_length, 0, kept) - 1, kept - 2)
-        kept, truncated = max(i, 1), True
-        if i <= 0:
-            logger.warning(
-                "text longer than %d patches: truncation keeps only its first word (clipped if too long)",
-                max_length,
-            )
-    out = SentenceLayout(word_starts=bounds[:kept], truncated=truncated)
-    out.end = bounds[kept] if kept else bounds[0]
-    drawn = kept
-    if kept > 1:  # the first non-final kept word ending at the last patch
-        hit = bisect_left(bounds, max_seq_length - 1, 1, kept)
-        if hit < kept and bounds[hit] == max_seq_length - 1:
-            drawn, out.end = hit, max_seq_length - 1
-    return out, drawn
-
-
-def _code_point_blocks(
-    words: list[str], rtl: bool, start: int, pixels_per_patch: int, glyphs: GlyphCache
-) -> list[tuple[int, Block]]:
-    """(patch index, block) of every block of ``words`` drawn from patch ``start`` on, in drawing order."""
-    lay = code_point_layout(words, rtl, pixels_per_patch, glyphs)
-    bounds = [*lay.first.tolist(), len(lay.chars)]
-    patches = (start + lay.block_patch).tolist()
-    return [(p, Block(tuple(lay.chars[a:b]))) for p, a, b in zip(patches, bounds, bounds[1:], strict=False)]

@@ -1,39 +1,21 @@
-"""The renderer's settings: checking them, saving and loading ``text_renderer_config.json`` (compatible with the
-released PIXEL / PIXEL-M4 configs)."""
+"""Saving and loading a renderer's ``text_renderer_config.json`` (compatible with the released PIXEL / PIXEL-M4
+configs), from a folder or the Hugging Face hub."""
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import inspect
 import json
-import math
-import numbers
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from pixel.render.compose import max_strip_patches
-from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, RenderSettings, sha256_file
-from pixel.render.strategies import STRATEGIES
+from pixel.render.config import RendererConfig, check_setting, reject_unknown
+from pixel.render.fonts import DEFAULT_FALLBACK_DIRS, font_files_in, sha256_file
 
 TEXT_RENDERER_NAME = "text_renderer_config.json"
-
-# The font's size in pixels (``font_size * dpi / 72``): below 1 px glyphs vanish, above 1,024 px a glyph is 64
-# times a 16-px patch (and Pango's 1/1024-px units get close to overflowing).
-FONT_PIXELS = (1, 1024)
-# Patch sizes: ``mono`` needs two cells of at least 1 px; a strip of 256-px patches holds 121 of them (and
-# costs 8 MB), larger ones make the caches' scratch images and tile stores huge for no model.
-PATCH_PIXELS = (2, 256)
-_RENDER_SETTINGS_CHOICES = {
-    "hintstyle": ("hintnone", "hintslight", "hintmedium", "hintfull"),
-    "lcdfilter": ("lcdnone", "lcddefault", "lcdlight", "lcdlegacy"),
-}
 
 # Keys a config may carry and the constructor takes; anything else (fonts_list, text_renderer_type, ...) is ignored.
 _INIT_KEYS = (
@@ -50,147 +32,6 @@ _INIT_KEYS = (
     "background_color",
     "pad_size",
     "left_padding",
-)
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def reject_unknown(where: str, given: Iterable[str], accepted: Iterable[str]) -> None:
-    """``TypeError`` naming every keyword of ``given`` not in ``accepted``, each with a suggestion."""
-    accepted = list(accepted)
-    unknown = [name for name in given if name not in accepted]
-    if unknown:
-        names = ", ".join(f"{name!r}{did_you_mean(name, accepted)}" for name in unknown)
-        raise TypeError(
-            f"{where} got unexpected keyword argument{'s' * (len(unknown) > 1)} {names}; "
-            f"it accepts {', '.join(accepted)}"
-        )
-
-
-def check_int(name: str, value: Any, low: int, high: int | None, unit: str) -> int:
-    """``value`` as an int in ``[low, high]``; else ``TypeError`` (not an integer) or ``ValueError`` (range)."""
-    allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be {allowed} ({unit}), not {type(value).__name__}")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        raise ValueError(f"{name}={value!r} is out of range: it must be {allowed} ({unit})")
-    return number
-
-
-def check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name}={value!r} must be True or False, not {type(value).__name__}")
-    return bool(value)
-
-
-def _check_number(name: str, value: Any, unit: str) -> numbers.Real:
-    """``value`` itself (an int stays an int, as saved configs record it), checked to be a finite number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name}={value!r} must be a finite number ({unit}), not {type(value).__name__}")
-    return value
-
-
-def _check_font_pixels(font_size: float, dpi: int) -> None:
-    pixels = font_size * dpi / 72
-    low, high = FONT_PIXELS
-    if not low <= pixels <= high:
-        raise ValueError(
-            f"font_size={font_size!r} at dpi={dpi!r} is a {pixels:.4g}-px font: font_size * dpi / 72 must be "
-            f"from {low} to {high} px (the published renderer: font_size=8, dpi=120, 13.3 px)"
-        )
-
-
-def _check_render_settings(value: Any) -> RenderSettings | None:
-    if value is None or isinstance(value, RenderSettings):
-        return value
-    if not isinstance(value, Mapping):
-        raise TypeError(f"render_settings={value!r} must be a RenderSettings, a dict of its fields or None")
-    fields = [f.name for f in dataclasses.fields(RenderSettings)]
-    reject_unknown("render_settings", value, fields)
-    for key, choices in _RENDER_SETTINGS_CHOICES.items():
-        if key in value and value[key] not in choices:
-            raise ValueError(f"render_settings {key}={value[key]!r} must be one of {', '.join(choices)}")
-    for key in ("antialias", "hinting"):
-        if key in value:
-            check_bool(f"render_settings {key}", value[key])
-    preferred = value.get("preferred_fallbacks", ())
-    if isinstance(preferred, str) or not all(isinstance(f, str) for f in preferred):
-        raise TypeError(
-            f"render_settings preferred_fallbacks={preferred!r} must be a list of font family names"
-        )
-    return RenderSettings.from_dict(value)
-
-
-def check_setting(name: str, value: Any, current: Mapping[str, Any]) -> Any:
-    """A renderer setting checked (type and range) against the others already set in ``current``.
-
-    Raises ``TypeError`` / ``ValueError`` naming the setting, the value and what is allowed.
-    """
-    P = current.get("pixels_per_patch")
-    if name == "font_size":
-        value = _check_number(name, value, "points; the published renderer uses 8")
-        if value <= 0:
-            raise ValueError(f"font_size={value!r} must be > 0 (points; the published renderer uses 8)")
-        if current.get("dpi") is not None:
-            _check_font_pixels(value, current["dpi"])
-    elif name == "dpi":
-        value = check_int(name, value, 1, None, "dots per inch; the published renderer uses 120")
-        if current.get("font_size") is not None:
-            _check_font_pixels(current["font_size"], value)
-    elif name == "pixels_per_patch":
-        value = check_int(name, value, *PATCH_PIXELS, "pixels per patch side; PIXEL uses 16")
-        if current.get("max_seq_length") is not None:
-            check_setting("max_seq_length", current["max_seq_length"], {"pixels_per_patch": value})
-        if current.get("left_padding") is not None:
-            check_setting("left_padding", current["left_padding"], {"pixels_per_patch": value})
-    elif name == "max_seq_length":
-        high = max_strip_patches(P or 16)
-        unit = f"patches of {P or 16} px: cairo draws images up to 32,767 px wide; PIXEL uses 529"
-        value = check_int(name, value, 1, high, unit)
-    elif name in ("rgb", "use_cache"):
-        value = check_bool(name, value)
-    elif name == "rendering_strategy":
-        if value not in STRATEGIES:
-            hint = did_you_mean(value, STRATEGIES) if isinstance(value, str) else ""
-            raise ValueError(
-                f"unknown rendering_strategy {value!r}{hint}; choose one of {', '.join(STRATEGIES)}"
-            )
-    elif name == "language":
-        tag = "a language tag such as 'c' (the default, Pango's under a C locale), 'en' or 'zh-cn'"
-        if not isinstance(value, str):
-            raise TypeError(f"language={value!r} must be {tag}, not {type(value).__name__}")
-        if not value or not value.isascii() or not value.isprintable() or " " in value:
-            raise ValueError(f"language={value!r} must be {tag}")
-    elif name == "cache_megabytes":
-        value = _check_number(name, value, "megabytes of tile cache; default 64")
-        if value < 0:
-            raise ValueError(f"cache_megabytes={value!r} must be >= 0 (megabytes of tile cache; default 64)")
-    elif name == "left_padding":
-        value = check_int(name, value, 0, (P or 16) - 1, "pixels before the text inside the first patch")
-    elif name == "render_settings":
-        value = _check_render_settings(value)
-    return value
-
-
-# Settings that ``check_setting`` checks wherever they are set (constructor, attribute, ``from_pretrained``).
-SETTINGS = frozenset(
-    {
-        "font_size",
-        "dpi",
-        "pixels_per_patch",
-        "max_seq_length",
-        "rgb",
-        "use_cache",
-        "rendering_strategy",
-        "language",
-        "cache_megabytes",
-        "left_padding",
-        "render_settings",
-    }
 )
 
 
@@ -223,52 +64,40 @@ def _inside(folder: Path, name: str, config_path: Path) -> Path:
 class RendererPersistence:
     """``save_pretrained`` / ``from_pretrained`` for the renderer (mixed into ``PangoCairoTextRenderer``)."""
 
-    # Set by the renderer this is mixed into (``PangoCairoTextRenderer.__init__``); declared here for type checks.
-    font_file: str
-    font_size: float
-    dpi: int
-    pixels_per_patch: int
-    max_seq_length: int
-    rgb: bool
-    rendering_strategy: str
-    language: str
-    render_settings: RenderSettings
-    fallback_dirs: tuple[Path, ...]
-    left_padding: int
+    config: RendererConfig  # set by the renderer this is mixed into
 
     def to_dict(self) -> dict[str, Any]:
-        fonts = {Path(self.font_file).name: sha256_file(self.font_file)}
+        config = self.config
+        fonts = {Path(config.font_file).name: sha256_file(config.font_file)}
         return {
             "text_renderer_type": "PangoCairoTextRenderer",
-            "rendering_strategy": self.rendering_strategy,
-            "font_file": Path(self.font_file).name,
-            "font_size": self.font_size,
-            "dpi": self.dpi,
-            "pixels_per_patch": self.pixels_per_patch,
-            "max_seq_length": self.max_seq_length,
-            "rgb": self.rgb,
-            "language": self.language,
-            "render_settings": self.render_settings.to_dict(),
+            "rendering_strategy": config.rendering_strategy,
+            "font_file": Path(config.font_file).name,
+            "font_size": config.font_size,
+            "dpi": config.dpi,
+            "pixels_per_patch": config.pixels_per_patch,
+            "max_seq_length": config.max_seq_length,
+            "rgb": config.rgb,
+            "language": config.language,
+            "render_settings": config.render_settings.to_dict(),
             "font_sha256": fonts,
-            "fallback_fonts_dirs": [str(d) for d in self.fallback_dirs],
-            "fallback_fonts": self._fallback_fingerprints(),
-            "left_padding": self.left_padding,
+            "fallback_fonts_dirs": [str(d) for d in config.fallback_dirs],
+            "fallback_fonts": {
+                str(p): sha256_file(p) for folder in config.fallback_dirs for p in font_files_in(folder)
+            },
+            "left_padding": config.left_padding,
             "font_color": "black",
             "background_color": "white",
         }
 
-    def _fallback_fingerprints(self) -> dict[str, str]:
-        from pixel.render.fonts import font_files_in
-
-        return {str(p): sha256_file(p) for folder in self.fallback_dirs for p in font_files_in(folder)}
-
     def save_pretrained(self, save_directory: str | Path) -> Path:
         """Write the config and copy the main font file next to it; returns the config path."""
+        font_file = self.config.font_file
         folder = Path(save_directory)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / Path(self.font_file).name
-        if Path(self.font_file).resolve() != target.resolve():
-            shutil.copyfile(self.font_file, target)
+        target = folder / Path(font_file).name
+        if Path(font_file).resolve() != target.resolve():
+            shutil.copyfile(font_file, target)
         path = folder / TEXT_RENDERER_NAME
         path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return path

@@ -18,13 +18,12 @@ Strategies:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 import regex
 
 from pixel.render.pango import is_rtl_char
-
-STRATEGIES = ("bigrams", "grapheme_bigrams", "words", "mono", "continuous")
 
 _GRAPHEME = regex.compile(r"\X")
 # A grapheme cluster, then every following cluster that cannot be shaped apart from it: one that starts with a
@@ -121,17 +120,36 @@ def mono_cells(word: str, rtl: bool, cell: int) -> list[Block]:
     return blocks
 
 
-def word_blocks(strategy: str, word: str, rtl: bool, pixels_per_patch: int) -> list[Block]:
-    """The blocks of one word under ``strategy`` (continuous word lists are built by the caller)."""
-    if strategy == "bigrams":
-        return code_point_bigrams(word, rtl)
-    if strategy == "grapheme_bigrams":
-        return grapheme_bigrams(word, rtl)
-    if strategy == "words":
-        return whole_word(word, rtl)
-    if strategy == "mono":
-        return mono_cells(word, rtl, pixels_per_patch // 2)
-    raise ValueError(f"unknown rendering strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+BlockFunction = Callable[[str, bool, int], list["Block"]]  # (word, rtl, pixels per patch) -> its blocks
+
+
+class Strategy(NamedTuple):
+    """What a rendering strategy is: the facts the renderer's parts read, never its name.
+
+    ``engine`` picks the code that lays out and draws (``pixel.render.engines.make_engine``): ``"sentences"``
+    shapes whole sentences (the published PIXEL renderer), ``"blocks"`` draws words cut into ``blocks``, each
+    starting at a patch boundary, ``"code_points"`` is ``blocks`` with one run per code point, which the exact
+    glyph and word caches of the published PIXEL-M4 renderer exploit. ``published``: a published renderer's
+    pixels: GoNotoCurrent as the default main font, fontconfig's own fallback order, text lifted 2 px, and (for
+    word blocks) the published truncation and word-map quirks.
+    """
+
+    name: str
+    engine: Literal["sentences", "blocks", "code_points"]
+    published: bool
+    blocks: BlockFunction | None = None  # None: the text is not cut into blocks (``sentences``)
+
+
+STRATEGIES: dict[str, Strategy] = {
+    strategy.name: strategy
+    for strategy in (
+        Strategy("bigrams", "code_points", True, lambda word, rtl, P: code_point_bigrams(word, rtl)),
+        Strategy("grapheme_bigrams", "blocks", False, lambda word, rtl, P: grapheme_bigrams(word, rtl)),
+        Strategy("words", "blocks", False, lambda word, rtl, P: whole_word(word, rtl)),
+        Strategy("mono", "blocks", False, lambda word, rtl, P: mono_cells(word, rtl, P // 2)),
+        Strategy("continuous", "sentences", True),
+    )
+}
 
 
 def split_words(text: str) -> list[str]:

@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pixel.render.code_points import code_point_layout
 from pixel.render.glyph_cache import OVER_TABLE, GlyphCache
 
 _NO_LIMIT = 1 << 62
@@ -175,8 +176,6 @@ class WordCache:
 
     def _measure(self, words: list[str], rtl: bool) -> None:
         """Lay new words out (patches advanced, glyphs and their x, missing glyphs); tiles come later."""
-        from pixel.render.layout import code_point_layout  # layout imports this module's users
-
         P, g, n_words = self.P, self.glyphs, len(words)
         lay = code_point_layout(words, rtl, P, g)  # words side by side from patch 0
         ids, lengths = lay.glyphs, lay.lengths

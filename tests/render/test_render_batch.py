@@ -88,19 +88,19 @@ def test_long_batches_are_split_and_the_cache_emptied_between_chunks():
     single = PangoCairoTextRenderer(cache_megabytes=0.25, max_seq_length=100)
     batched = PangoCairoTextRenderer(cache_megabytes=0.25, max_seq_length=100)
     charged = []  # (words, tiles charged) before each chunk's ``begin``
-    begin = batched.words.begin
+    begin = batched.engine.words_cache.begin
 
     def recording_begin():
-        charged.append((len(batched.words), batched.words._charged))
+        charged.append((len(batched.engine.words_cache), batched.engine.words_cache._charged))
         begin()
 
-    batched.words.begin = recording_begin
+    batched.engine.words_cache.begin = recording_begin
     assert_same(batched.render_batch(texts), [single(text) for text in texts])
     assert len(charged) > 2  # several chunks
     assert any(b[0] < a[0] for a, b in zip(charged, charged[1:], strict=False))  # emptied between two chunks
     # A chunk begins only with room for it (2 x 100 patches a strip; these strips measure ~160 patches of
     # words): the budget is exceeded by less than one budget's worth, not by the whole batch (~9,000 tiles).
-    assert max(c for _, c in charged) < 2 * batched.words.max_tiles
+    assert max(c for _, c in charged) < 2 * batched.engine.words_cache.max_tiles
 
 
 def test_other_strategies_and_inputs_fall_back_to_one_by_one(make_renderer):

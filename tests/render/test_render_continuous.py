@@ -156,7 +156,7 @@ def test_rtl_pairs_count_spans_from_the_end_and_use_an_rtl_base_direction(make_r
     mixed = ("ABC " + question, "DEF " + context)
     forced, auto = r(mixed, rtl=True), r(mixed)
     assert np.array_equal(forced.pixel_values, auto.pixel_values)  # detected RTL (2 of 3 votes) = forced
-    ltr_drawn = r.continuous.text(mixed[0])  # the str path keeps Pango's automatic (here LTR) direction
+    ltr_drawn = r(mixed[0])  # the str path keeps Pango's automatic (here LTR) direction
     sep = forced.sep_patches[0]
     assert not np.array_equal(forced.pixel_values[:, : sep * P], ltr_drawn.pixel_values[:, : sep * P])
 

@@ -23,7 +23,7 @@ def cairo_coverage(backend, chars: str, xs: list[int], width: int) -> np.ndarray
 )
 def test_compose_equals_cairo_with_heavy_overlap(make_renderer, chars, steps):
     # Glyphs 0-12 px apart (some drawn to the left of the previous one): columns inked 1, 2, 3+ times.
-    glyphs = make_renderer().glyphs
+    glyphs = make_renderer().engine.glyphs
     xs = (20 + np.cumsum(steps[: len(chars)])).tolist()
     ids = glyphs.lookup(np.array([ord(c) for c in chars], np.uint32))
     width = 160
@@ -32,7 +32,7 @@ def test_compose_equals_cairo_with_heavy_overlap(make_renderer, chars, steps):
 
 
 def test_compose_clips_and_handles_deep_overlap(make_renderer):
-    glyphs = make_renderer().glyphs
+    glyphs = make_renderer().engine.glyphs
     chars, xs = (
         "WWWWJWWW",
         [-6, -5, -4, 0, 1, 38, 39, 40],

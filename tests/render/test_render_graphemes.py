@@ -30,7 +30,7 @@ SENTENCES = {
 
 
 _HAN_OR_HANGUL = regex.compile(r"[\p{Han}\uAC00-\uD7A3]")
-CACHED_STRATEGIES = tuple(s for s in STRATEGIES if s != "continuous")
+CACHED_STRATEGIES = tuple(name for name, s in STRATEGIES.items() if s.blocks is not None)  # patch-aligned
 
 
 def quiet(renderer, text, **kwargs):

@@ -26,7 +26,7 @@ texts = st.text(alphabet=ALPHABET, max_size=60)
 
 
 # ``continuous`` has no cache (whole shaped runs at pixel offsets): tests/render/test_render_continuous.py.
-CACHED_STRATEGIES = tuple(s for s in STRATEGIES if s != "continuous")
+CACHED_STRATEGIES = tuple(name for name, s in STRATEGIES.items() if s.blocks is not None)  # patch-aligned
 
 
 @pytest.mark.parametrize("strategy", CACHED_STRATEGIES)
@@ -95,7 +95,7 @@ def test_grapheme_bigrams_insert_no_dotted_circles(make_renderer, data_dir):
         run
         for text in texts + thai
         for word in text.split()
-        for block in renderer._blocks_of(word, False)
+        for block in STRATEGIES["grapheme_bigrams"].blocks(word, False, 16)
         for run in block.runs
     }
     assert sum(inserted_dotted_circles(backend, run) for run in runs) == 0
@@ -120,5 +120,7 @@ def test_bounded_cache_empties_between_strips_and_stays_exact():
     texts = [" ".join(f"word{i}x{j}" for j in range(12)) for i in range(30)]
     for text in texts:
         assert np.array_equal(small(text).pixel_values, direct(text).pixel_values)
-    words = small.words  # bigrams: word tiles on the glyph cache, emptied together between strips
+    words = (
+        small.engine.words_cache
+    )  # bigrams: word tiles on the glyph cache, emptied together between strips
     assert len(words) < len(set(" ".join(texts).split())) and words._tiles_used <= 2 * words.max_tiles

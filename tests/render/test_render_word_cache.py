@@ -39,9 +39,12 @@ def test_overhang_columns_are_recomputed_from_glyphs(noto_renderer):
     # reach left, ି right.
     text = ["Wa", "\u0816", "\u0816\u0816", "Jé", "ff", "ї", "J", "\u0b3f", "a"]
     cached, direct = noto_renderer(), noto_renderer(use_cache=False)
-    ids = cached.words.lookup(text, False)
-    cached.words.tile()
-    assert cached.words.total[ids[1]] == 0 and cached.words.ink_hi[ids[1]] > cached.words.ink_lo[ids[1]]
+    ids = cached.engine.words_cache.lookup(text, False)
+    cached.engine.words_cache.tile()
+    assert (
+        cached.engine.words_cache.total[ids[1]] == 0
+        and cached.engine.words_cache.ink_hi[ids[1]] > cached.engine.words_cache.ink_lo[ids[1]]
+    )
     assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
 
 
@@ -56,10 +59,10 @@ def test_junction_columns_are_stored_and_reused_exactly(make_renderer):
     orders = [words] + [[words[0], *rng.permutation(words[1:-1]).tolist(), words[-1]] for _ in range(4)]
     for text in orders + orders:  # the first strip builds tiles; later ones meet junctions again
         assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
-    assert cached.words._joins  # junctions stored
+    assert cached.engine.words_cache._joins  # junctions stored
     calls = []
-    fix = cached.words._overhang_pairs
-    cached.words._overhang_pairs = lambda *args: calls.append(1) or fix(*args)
+    fix = cached.engine.words_cache._overhang_pairs
+    cached.engine.words_cache._overhang_pairs = lambda *args: calls.append(1) or fix(*args)
     for text in orders:  # every junction met before: the stored columns only, still exact
         assert np.array_equal(cached(text).pixel_values, direct(text).pixel_values)
     assert not calls
@@ -75,10 +78,10 @@ def test_junction_columns_are_stored_and_reused_exactly(make_renderer):
 def test_repeated_words_are_stored_once(make_renderer):
     renderer = make_renderer()
     renderer("the cat and the dog and the cat")
-    size = len(renderer.words)
+    size = len(renderer.engine.words_cache)
     renderer("the dog and the cat")
-    assert len(renderer.words) == size
-    ids = renderer.words.lookup(["the", "cat", "the"], False)
+    assert len(renderer.engine.words_cache) == size
+    ids = renderer.engine.words_cache.lookup(["the", "cat", "the"], False)
     assert ids[0] == ids[2] != ids[1]
 
 
@@ -86,7 +89,7 @@ def test_repeated_words_are_stored_once(make_renderer):
 @given(text=words, rtl=st.booleans())
 def test_stored_word_facts_bound_its_glyphs(make_renderer, text, rtl):
     # The pairwise overhang path relies on these: ink extent, and every column two of its glyphs ink.
-    cache = make_renderer().words
+    cache = make_renderer().engine.words_cache
     wids = cache.lookup([w for w in text if w], rtl)
     cache.tile()
     for wid in wids.tolist():
@@ -123,10 +126,12 @@ def test_new_text_from_glyphs_then_tiles_when_it_repeats(make_renderer):
     text, other = _stream(0, 2)
     first = cached(text)
     assert not first.truncated  # every word drawn
-    assert cached.words._tiles_used == 0 and len(cached.words) > 0  # measured only, composited from glyphs
+    assert (
+        cached.engine.words_cache._tiles_used == 0 and len(cached.engine.words_cache) > 0
+    )  # measured only, composited from glyphs
     cached(other)
     again = cached(text)
-    words = cached.words
+    words = cached.engine.words_cache
     assert words.tiled[words.lookup(text.split(), False)].all()  # met again: its words are tiled
     alone = [w for w in other.split() if w not in text.split()]
     assert alone and not words.tiled[words.lookup(alone, False)].any()  # the other strip's are not
@@ -147,8 +152,10 @@ def test_stream_with_repeats_and_eviction_stays_exact(make_renderer):
         warnings.simplefilter("ignore")
         for text in _stream(1, 40):
             assert np.array_equal(small(text).pixel_values, direct(text).pixel_values)
-            assert small.words._tiles_used <= small.words.max_tiles + 200  # the budget plus one strip
-            sizes.append(len(small.words))
+            assert (
+                small.engine.words_cache._tiles_used <= small.engine.words_cache.max_tiles + 200
+            )  # the budget plus one strip
+            sizes.append(len(small.engine.words_cache))
     assert any(b < a for a, b in zip(sizes, sizes[1:], strict=False))  # emptied at least once
 
 
@@ -172,12 +179,12 @@ def test_stream_of_new_text_mixing_tiled_measured_and_new_words(make_renderer):
                     [text, text] if i % 5 == 0 else [text]
                 )  # some strips repeat at once: their words get tiles
                 for t in texts:
-                    words = cached.words
+                    words = cached.engine.words_cache
                     known = [w for w in t.split(" ") if w in words._tables[False]]
                     if known:
                         states.update(words.tiled[words.lookup(known, False)].tolist())
                     assert np.array_equal(cached(t).pixel_values, direct(t).pixel_values)
-                sizes.append(len(cached.words))
+                sizes.append(len(cached.engine.words_cache))
         assert states == {True, False}  # strips held tiled and measured-only words next to new ones
         if megabytes < 1:
             assert any(b < a for a, b in zip(sizes, sizes[1:], strict=False))  # emptied mid-stream

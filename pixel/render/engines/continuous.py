@@ -1,4 +1,5 @@
-"""The ``continuous`` strategy: the published PIXEL renderer (``pangocairo_renderer.py``), step for step.
+"""The ``sentences`` engine of ``continuous``: the published PIXEL renderer (``pangocairo_renderer.py``), step for
+step.
 
 Text is laid out by Pango as whole shaped runs on the full strip, at pixel offsets that are not patch-aligned, so
 no tile cache applies: every call lays out and draws like the published code. What it does, in its own units
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pixel.render.encoding import Encoding
+from pixel.render.engines.base import PAIR_KEYWORDS, EngineBase, UsedKeywords
 from pixel.render.pango import PangoBackend, new_canvas, surface_to_array
 from pixel.render.strategies import is_rtl
 
@@ -318,3 +320,51 @@ class ContinuousLayout:
         if len(mapping) >= self.L:
             mapping = mapping[: self.L - 1] + [(0, 0)]
         return mapping + [(0, 0)] * (self.L - len(mapping))
+
+
+class ContinuousEngine(EngineBase):
+    """``ContinuousLayout`` behind the engine interface, for the current ``max_seq_length`` and ``rgb``."""
+
+    used_keywords: UsedKeywords = {
+        "str": frozenset({"return_offset_mapping", "pixel_shift"}),
+        "list": frozenset(),
+        "pair": PAIR_KEYWORDS | {"return_offset_mapping"},
+    }
+
+    @property
+    def layout(self) -> ContinuousLayout:
+        config = self.config
+        return ContinuousLayout(
+            self.backend, config.pixels_per_patch, config.max_seq_length, config.rgb, config.left_padding
+        )
+
+    def text(
+        self,
+        text: str,
+        max_length: int | None = None,
+        rtl: bool = False,
+        pixel_shift: int = 0,
+        return_offset_mapping: bool = False,
+    ) -> Encoding:
+        """The whole text as one run; ``max_length`` and ``rtl`` are not used, as published."""
+        return self.layout.text(text, pixel_shift, return_offset_mapping)
+
+    def words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
+        return self.layout.words(words)
+
+    def pair(
+        self,
+        pair: tuple[str, str],
+        text_a_max_length: int | None = None,
+        rtl: bool = False,
+        stride: int = 0,
+        return_overflowing_patches: bool = False,
+        return_offset_mapping: bool = False,
+    ) -> Encoding:
+        return self.layout.pair(
+            *pair, text_a_max_length, rtl, stride, return_overflowing_patches, return_offset_mapping
+        )
+
+    def batch(self, texts: list[str]) -> list[Encoding]:
+        layout = self.layout
+        return [layout.text(text) for text in texts]
