@@ -3,7 +3,7 @@
 Heavy dependencies (sklearn, matplotlib) are imported where used; `pixel analyze` (`command.py`) drives them.
 """
 
-from .embeddings import EmbeddingRun, embed_layers, load_model, load_renderer
+from .embeddings import EmbeddingRun, embed_layers, load_model, load_processor
 from .plots import language_colour
 from .probing import ProbeResult, run_probe
 from .reconstruct import Reconstructions, load_pretraining_model, reconstruct_texts
@@ -24,7 +24,7 @@ __all__ = [
     "language_colour",
     "load_model",
     "load_pretraining_model",
-    "load_renderer",
+    "load_processor",
     "locate_languages",
     "read_parallel",
     "read_split",

@@ -21,7 +21,7 @@ import torch
 
 from pixel.cli import ArgumentParser, debugging
 
-from .embeddings import check_model_source, load_model, load_renderer
+from .embeddings import check_model_source, load_model, load_processor
 from .sib import default_data_dir, locate_languages
 from .word_probing import default_ud_dir
 
@@ -152,10 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _embedding_setup(args: argparse.Namespace) -> tuple[Any, Any, list[int], dict[str, Any]]:
     model = load_model(args.model)
-    renderer = load_renderer(args.model, args.max_seq_length)
+    processor = load_processor(args.model, args.max_seq_length)
     layers = parse_layers(args.layers, model.config.num_hidden_layers)
     options = {"batch_size": args.batch_size, "device": args.device, "dtype": DTYPES[args.dtype]}
-    return model, renderer, layers, options
+    return model, processor, layers, options
 
 
 def _write(output_dir: Path, name: str, text: str) -> Path:
@@ -170,10 +170,10 @@ def _retrieval(args: argparse.Namespace) -> list[Path]:
     data_dirs = _data_dirs(args)
     langs = _languages(args.langs, data_dirs, [args.split])
     _languages(args.pivot, data_dirs, [args.split])
-    model, renderer, layers, options = _embedding_setup(args)
+    model, processor, layers, options = _embedding_setup(args)
     result = run_retrieval(
         model,
-        renderer,
+        processor,
         data_dirs,
         args.pivot,
         langs,
@@ -196,10 +196,10 @@ def _tsne(args: argparse.Namespace) -> list[Path]:
 
     data_dirs = _data_dirs(args)
     langs = _languages(args.langs, data_dirs, [args.split])
-    model, renderer, layers, options = _embedding_setup(args)
+    model, processor, layers, options = _embedding_setup(args)
     result = run_tsne(
         model,
-        renderer,
+        processor,
         data_dirs,
         langs,
         layers,
@@ -220,10 +220,10 @@ def _probe(args: argparse.Namespace) -> list[Path]:
 
         data_dirs = _data_dirs(args)
         langs = _languages(args.langs, data_dirs, [args.train_split, args.test_split])
-        model, renderer, layers, options = _embedding_setup(args)
+        model, processor, layers, options = _embedding_setup(args)
         result = run_probe(
             model,
-            renderer,
+            processor,
             data_dirs,
             langs,
             layers,
@@ -251,10 +251,10 @@ def _upos_probe(args: argparse.Namespace) -> Any:
         raise ValueError(
             f"unknown treebank(s) {', '.join(unknown)} in {args.ud_dir}; available: {', '.join(known)}"
         )
-    model, renderer, layers, options = _embedding_setup(args)
+    model, processor, layers, options = _embedding_setup(args)
     return run_upos_probe(
         model,
-        renderer,
+        processor,
         [args.ud_dir / name for name in names],
         layers,
         max_sentences=args.max_sentences,
@@ -273,10 +273,10 @@ def _reconstruct(args: argparse.Namespace) -> list[Path]:
     if not texts:
         raise ValueError("reconstruct needs --text or --file")
     model = load_pretraining_model(args.model)
-    renderer = load_renderer(args.model, args.max_seq_length)
+    processor = load_processor(args.model, args.max_seq_length)
     rec = reconstruct_texts(
         model,
-        renderer,
+        processor,
         texts,
         seed=args.seed,
         mask_ratio=args.mask_ratio,

@@ -1,4 +1,4 @@
-"""Loading a model with its renderer, and per-layer sentence embeddings of rendered text in one forward pass."""
+"""Loading a model with its processor, and per-layer sentence embeddings of rendered text in one forward pass."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-__all__ = ["EmbeddingRun", "embed_layers", "load_model", "load_renderer", "render_batch"]
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
+
+__all__ = ["EmbeddingRun", "embed_layers", "load_model", "load_processor"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +45,20 @@ def load_model(source: str | Path, model_class: type | None = None, **kwargs: An
     return model.eval()
 
 
-def load_renderer(source: str | Path, max_seq_length: int | None = None, **overrides: Any) -> Any:
-    """The renderer saved beside the model (`text_renderer_config.json`), else the default one with a warning, as
-    finetuning does; `max_seq_length` overrides the saved length."""
+def load_processor(source: str | Path, max_seq_length: int | None = None, **overrides: Any) -> PIXELProcessor:
+    """The processor saved beside the model (its renderer, `text_renderer_config.json`), else one with the default
+    renderer and a warning, as finetuning does; `max_seq_length` overrides the saved length."""
+    from pixel.data.processor import PIXELProcessor
     from pixel.render import TEXT_RENDERER_NAME, PangoCairoTextRenderer
 
     if Path(source).is_dir() and not (Path(source) / TEXT_RENDERER_NAME).is_file():
         logger.warning("%s has no %s: using the default renderer", source, TEXT_RENDERER_NAME)
-        renderer = PangoCairoTextRenderer(**overrides)
+        processor = PIXELProcessor(PangoCairoTextRenderer(**overrides))
     else:
-        renderer = PangoCairoTextRenderer.from_pretrained(str(source), **overrides)
+        processor = PIXELProcessor.from_pretrained(str(source), **overrides)
     if max_seq_length is not None:
-        renderer.max_seq_length = max_seq_length
-    return renderer
+        processor.renderer.max_seq_length = max_seq_length
+    return processor
 
 
 def position_capacity(model: Any) -> int:
@@ -67,28 +71,11 @@ def position_capacity(model: Any) -> int:
     raise TypeError(f"{type(model).__name__} has no PIXEL embeddings")
 
 
-def render_batch(renderer: Any, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Render texts and crop the batch to its longest text + EOS.
-
-    Returns pixel_values (B, 3, 16, 16 L), attention_mask (B, L) and how many texts were truncated. Cropping is
-    exact: padding keys get zero attention and the position table is sliced to L.
-    """
-    from pixel.data.transforms import pixel_values_to_tensor
-    from pixel.render import get_attention_mask
-
-    encodings = [renderer(text) for text in texts]
-    patch = renderer.pixels_per_patch
-    length = min(max(e.num_text_patches + 1 for e in encodings), renderer.max_seq_length)
-    pixels = torch.stack([pixel_values_to_tensor(e.pixel_values[:, : length * patch]) for e in encodings])
-    mask = np.stack([get_attention_mask(e.num_text_patches, length) for e in encodings])
-    return pixels, torch.from_numpy(mask), sum(bool(e.truncated) for e in encodings)
-
-
 @dataclass
 class EmbeddingRun:
     """embeddings: float32 (N + 1, n, D), row k = mean of `hidden_states[k]` over attended patches (0 =
     embeddings, N = last block before the final LayerNorm), CLS excluded, as `PIXELModel.embed(layer=k)`;
-    truncated: how many texts did not fit `renderer.max_seq_length`."""
+    truncated: how many texts did not fit the processor's `max_seq_length`."""
 
     embeddings: np.ndarray
     truncated: int
@@ -97,36 +84,40 @@ class EmbeddingRun:
 @torch.inference_mode()
 def embed_layers(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     texts: Sequence[str],
     batch_size: int = 32,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
     progress: bool | str = True,
 ) -> EmbeddingRun:
-    """Sentence embeddings of every layer for `texts`, one forward pass per batch.
+    """Sentence embeddings of every layer for `texts`, one forward pass per batch (padded to its longest text).
 
     `model` is a `PIXELModel` or anything with one as `.vit` (e.g. `PIXELForPreTraining`, the heads). The
-    renderer's `max_seq_length` is capped at the model's position table. `progress`: a bar label, or False.
+    processor's `max_seq_length` is capped at the model's position table. `progress`: a bar label, or False.
     """
     from tqdm.auto import tqdm
+
+    from pixel.data.processor import collate_encodings
 
     if not texts:
         raise ValueError("no texts to embed")
     encoder = getattr(model, "vit", model)
     encoder.to(device=device, dtype=dtype).eval()
     capacity = position_capacity(encoder)
-    if renderer.max_seq_length > capacity:
+    if processor.max_seq_length > capacity:
         logger.info("rendering at most %d patches (the model's position table)", capacity)
-        renderer.max_seq_length = capacity
+        processor.renderer.max_seq_length = capacity
     chunks: list[np.ndarray] = []
     truncated = 0
     starts = range(0, len(texts), batch_size)
     label = progress if isinstance(progress, str) else "embedding"
     for start in tqdm(starts, desc=label, unit="batch", disable=not progress):
-        pixels, mask, cut = render_batch(renderer, texts[start : start + batch_size])
-        truncated += cut
-        pixels, mask = pixels.to(device=device, dtype=dtype), mask.to(device=device, dtype=dtype)
+        encodings = processor.render(list(texts[start : start + batch_size]))
+        batch = collate_encodings(encodings, processor.max_seq_length)  # (B, 3, P, P L), (B, L)
+        truncated += sum(bool(e.truncated) for e in encodings)
+        pixels = batch["pixel_values"].to(device=device, dtype=dtype)
+        mask = batch["attention_mask"].to(device=device, dtype=dtype)
         hidden = encoder(pixels, mask, output_hidden_states=True, return_dict=True).hidden_states
         stacked = torch.stack(hidden)[:, :, 1:].float()  # (N + 1, B, L, D) without CLS
         weights = mask.float()[None, :, :, None]  # (1, B, L, 1)
@@ -134,6 +125,6 @@ def embed_layers(
         chunks.append(pooled.float().cpu().numpy())
     if truncated:
         logger.warning(
-            "%d of %d texts were truncated to %d patches", truncated, len(texts), renderer.max_seq_length
+            "%d of %d texts were truncated to %d patches", truncated, len(texts), processor.max_seq_length
         )
     return EmbeddingRun(np.concatenate(chunks, axis=1), truncated)

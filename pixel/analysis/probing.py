@@ -12,13 +12,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .embeddings import embed_layers
 from .plots import finish_layer_axes, language_colour, layer_figure
 from .sib import DataDirs, read_split
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["ProbeResult", "majority_baseline", "probe_accuracy", "run_probe"]
 
@@ -102,7 +105,7 @@ class ProbeResult:
 
 def run_probe(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     data_dir: DataDirs,
     languages: Sequence[str],
     layers: Sequence[int] | None = None,
@@ -118,10 +121,10 @@ def run_probe(
     for lang in dict.fromkeys(languages):
         train, test = read_split(data_dir, lang, train_split), read_split(data_dir, lang, test_split)
         train_emb = embed_layers(
-            model, renderer, train.texts, progress=progress and f"{lang} {train_split}", **embed_options
+            model, processor, train.texts, progress=progress and f"{lang} {train_split}", **embed_options
         )
         test_emb = embed_layers(
-            model, renderer, test.texts, progress=progress and f"{lang} {test_split}", **embed_options
+            model, processor, test.texts, progress=progress and f"{lang} {test_split}", **embed_options
         )
         if result is None:
             chosen = list(range(len(train_emb.embeddings))) if layers is None else list(layers)

@@ -11,12 +11,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from .embeddings import check_model_source, position_capacity, render_batch
+from .embeddings import check_model_source, position_capacity
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["Reconstructions", "load_pretraining_model", "reconstruct_texts"]
 
@@ -67,7 +70,7 @@ class Reconstructions:
 @torch.inference_mode()
 def reconstruct_texts(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     texts: Sequence[str],
     seed: int = 0,
     mask_ratio: float | None = None,
@@ -85,8 +88,9 @@ def reconstruct_texts(
     ratio = mask_ratio if mask_ratio is not None else (model.config.mask_ratio or PUBLISHED_MASK_RATIO)
     if not 0 < ratio < 1:
         raise ValueError(f"mask_ratio must be in (0, 1), got {ratio}")
-    renderer.max_seq_length = min(renderer.max_seq_length, position_capacity(model))
-    pixels, attention, _ = render_batch(renderer, texts)  # (B, 3, 16, 16 L), (B, L)
+    processor.renderer.max_seq_length = min(processor.max_seq_length, position_capacity(model))
+    batch = processor(list(texts))
+    pixels, attention = batch["pixel_values"], batch["attention_mask"]  # (B, 3, 16, 16 L), (B, L)
     seq_length = attention.shape[1]
     masker = SpanMaskingGenerator(max_span_length=max_span_length)
     patch_mask = np.zeros(attention.shape, dtype=np.float32)

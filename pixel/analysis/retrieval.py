@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .embeddings import embed_layers
 from .plots import finish_layer_axes, language_colour, layer_figure
 from .sib import DataDirs, read_parallel
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["RetrievalResult", "chance_accuracy", "layer_accuracies", "run_retrieval", "top1_accuracy"]
 
@@ -126,7 +129,7 @@ class RetrievalResult:
 
 def run_retrieval(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     data_dir: DataDirs,
     pivot: str,
     languages: Sequence[str],
@@ -148,13 +151,13 @@ def run_retrieval(
     splits = read_parallel(data_dir, [pivot, *others], split)
     texts = {lang: sib.texts[:limit] for lang, sib in splits.items()}
     pivot_emb = embed_layers(
-        model, renderer, texts[pivot], progress=progress and pivot, **embed_options
+        model, processor, texts[pivot], progress=progress and pivot, **embed_options
     ).embeddings
     chosen = list(range(len(pivot_emb))) if layers is None else list(layers)
     result = RetrievalResult(pivot, chosen, len(texts[pivot]), center)
     for lang in others:
         other_emb = embed_layers(
-            model, renderer, texts[lang], progress=progress and lang, **embed_options
+            model, processor, texts[lang], progress=progress and lang, **embed_options
         ).embeddings
         result.forward[lang], result.backward[lang] = layer_accuracies(
             pivot_emb[chosen], other_emb[chosen], center

@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .embeddings import embed_layers
 from .plots import language_colour
 from .sib import DataDirs, read_parallel
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["TSNEResult", "run_tsne", "tsne_points"]
 
@@ -80,7 +83,7 @@ class TSNEResult:
 
 def run_tsne(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     data_dir: DataDirs,
     languages: Sequence[str],
     layers: Sequence[int] | None = None,
@@ -98,7 +101,7 @@ def run_tsne(
         texts += sib.texts[:num_sentences]
         labels += [lang] * len(sib.texts[:num_sentences])
     embeddings = embed_layers(
-        model, renderer, texts, progress=progress and "t-SNE inputs", **embed_options
+        model, processor, texts, progress=progress and "t-SNE inputs", **embed_options
     ).embeddings
     chosen = list(range(len(embeddings))) if layers is None else list(layers)
     points = []

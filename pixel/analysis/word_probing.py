@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,6 +19,9 @@ import torch
 from .embeddings import position_capacity
 from .probing import ProbeResult, majority_baseline, probe_accuracy
 from .sib import default_data_dir
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["WordRun", "default_ud_dir", "embed_words", "find_treebank_split", "run_upos_probe"]
 
@@ -47,7 +50,7 @@ class WordRun:
 @torch.inference_mode()
 def embed_words(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     sentences: Sequence[Sequence[str]],
     batch_size: int = 32,
     device: str | torch.device = "cpu",
@@ -57,30 +60,22 @@ def embed_words(
     """Word vectors of every layer for word-tokenised sentences, one forward pass per batch."""
     from tqdm.auto import tqdm
 
-    from pixel.data.transforms import pixel_values_to_tensor
     from pixel.model.biaffine import pool_words
-    from pixel.render import get_attention_mask
 
     encoder = getattr(model, "vit", model)
     encoder.to(device=device, dtype=dtype).eval()
-    renderer.max_seq_length = min(renderer.max_seq_length, position_capacity(encoder))
-    patch = renderer.pixels_per_patch
+    processor.renderer.max_seq_length = min(processor.max_seq_length, position_capacity(encoder))
     layer_chunks: list[list[np.ndarray]] = []  # per layer, (words of a batch, D) pieces
     kept: list[int] = []
     label = progress if isinstance(progress, str) else "words"
     for start in tqdm(range(0, len(sentences), batch_size), desc=label, unit="batch", disable=not progress):
-        encodings = [renderer(list(words)) for words in sentences[start : start + batch_size]]
-        length = min(max(e.num_text_patches + 1 for e in encodings), renderer.max_seq_length)
-        pixels = torch.stack([pixel_values_to_tensor(e.pixel_values[:, : length * patch]) for e in encodings])
-        mask = torch.from_numpy(np.stack([get_attention_mask(e.num_text_patches, length) for e in encodings]))
-        starts = torch.full((len(encodings), length + 1), -100, dtype=torch.long)  # (B, L + 1)
-        batch_kept = []
-        for row, encoding in enumerate(encodings):
-            word_starts = encoding.word_starts[: length + 1]
-            starts[row, : len(word_starts)] = torch.tensor(word_starts)
-            batch_kept.append(len(word_starts) - 1)
+        chunk = [list(words) for words in sentences[start : start + batch_size]]
+        batch = processor(chunk, is_split_into_words=True, return_word_starts=True)
+        starts = batch["word_starts"]  # (B, L + 1): each word's first patch, the EOS patch, then -100
+        batch_kept = ((starts != -100).sum(1) - 1).tolist()
         kept += batch_kept
-        pixels, mask = pixels.to(device=device, dtype=dtype), mask.to(device=device, dtype=dtype)
+        pixels = batch["pixel_values"].to(device=device, dtype=dtype)  # (B, 3, P, P L)
+        mask = batch["attention_mask"].to(device=device, dtype=dtype)  # (B, L)
         hidden = encoder(pixels, mask, output_hidden_states=True, return_dict=True).hidden_states
         for k, layer_states in enumerate(hidden):  # (B, 1 + L, D) each
             words = pool_words(layer_states[:, 1:].float(), starts.to(device))  # (B, L, D)
@@ -102,7 +97,7 @@ def _read(path: Path, limit: int | None) -> tuple[list[list[str]], list[list[str
 
 def run_upos_probe(
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     treebanks: Sequence[Path],
     layers: Sequence[int] | None = None,
     max_sentences: int | None = 1000,
@@ -125,7 +120,7 @@ def run_upos_probe(
         for name, path in (("train", train_path), ("test", test_path)):
             words, upos = _read(path, max_sentences)
             label = progress and f"{treebank.name} {path.stem.rsplit('-', 1)[-1]}"
-            runs[name] = embed_words(model, renderer, words, progress=label, **embed_options)
+            runs[name] = embed_words(model, processor, words, progress=label, **embed_options)
             tags[name] = [
                 tag for sent, count in zip(upos, runs[name].kept, strict=True) for tag in sent[:count]
             ]

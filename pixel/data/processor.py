@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,10 +30,10 @@ from pixel.data.transforms import pixel_values_to_tensor
 if TYPE_CHECKING:
     from pixel.render import Encoding, PangoCairoTextRenderer
 
-__all__ = ["PROCESSOR_NAME", "PIXELProcessor", "collate_encodings", "padded_length"]
+__all__ = ["PROCESSOR_NAME", "EncodingCollator", "PIXELProcessor", "collate_encodings", "padded_length"]
 
 PROCESSOR_NAME = "processor_config.json"  # transformers' name: `AutoProcessor` looks for it first
-IGNORE_INDEX = -100  # word_starts padding, as the parser's features (pixel.tasks.tagging.pad_word_starts)
+IGNORE_INDEX = -100  # word_starts padding: the value the parser's word pooling and the losses skip
 Padding = Literal["longest", "max_length"]
 RenderInput = str | tuple[str, str] | list[str]
 
@@ -143,6 +144,31 @@ def collate_encodings(
     if return_offset_mapping:
         batch["offset_mapping"] = _offset_mapping(encodings, length)
     return batch
+
+
+@dataclass(frozen=True)
+class EncodingCollator:
+    """Data collator for datasets whose items are `{"encoding": Encoding, **tensors}` (the `pixel.tasks` datasets).
+
+    The Encodings become one `collate_encodings` batch padded to `max_seq_length` patches (the per-example
+    labels are `[L]` or scalars, so every batch has the same L); every other key is stacked as it is. Picklable,
+    for DataLoader workers.
+    """
+
+    max_seq_length: int
+    return_word_starts: bool = False
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = collate_encodings(
+            [feature["encoding"] for feature in features],
+            self.max_seq_length,
+            padding="max_length",
+            return_word_starts=self.return_word_starts,
+        )
+        for key in features[0]:
+            if key != "encoding":
+                batch[key] = torch.stack([feature[key] for feature in features])  # (B, ...)
+        return batch
 
 
 def _word_starts(encodings: Sequence[Encoding], length: int) -> torch.Tensor:

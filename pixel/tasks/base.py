@@ -1,7 +1,8 @@
 """The `Task` interface that `pixel.train.finetune` drives, the registry, and the pieces every task shares.
 
-A task is reader + encoder + decode + metrics + writer (supar's split: math in `pixel.model`, format here). Features are
-rendered on the fly in `__getitem__` (no feature cache), so a font or strategy change can never reuse stale images.
+A task is reader + encoder + decode + metrics + writer (supar's split: math in `pixel.model`, format here). Examples
+are rendered on the fly in `__getitem__` (no feature cache), so a font or strategy change can never reuse stale images;
+the processor's `EncodingCollator` turns the rendered items into batches, as `PIXELProcessor` batches raw text.
 
 Every reader takes its text through `read_text` / `open_text` / `read_json` / `read_label_list` here, so a data file
 in the wrong encoding, malformed JSON or a bad label list fails the same way for every task: one ValueError naming
@@ -26,7 +27,7 @@ import torch
 if TYPE_CHECKING:
     from transformers import EvalPrediction
 
-    from pixel.render import Encoding
+    from pixel.data.processor import EncodingCollator, PIXELProcessor
 
 __all__ = [
     "IGNORE_INDEX",
@@ -43,9 +44,7 @@ __all__ = [
     "read_json",
     "read_label_list",
     "read_text",
-    "render_features",
     "reported_metrics",
-    "stack_features",
 ]
 
 logger = logging.getLogger(__name__)
@@ -140,20 +139,21 @@ def reported_metrics(
 
 
 class RenderedDataset(torch.utils.data.Dataset):
-    """Examples encoded (rendered) on the fly: item i is `encoder(examples[i])`, a dict of tensors.
+    """Examples encoded (rendered) on the fly: item i is `encoder(examples[i])`, a dict with the rendered
+    `"encoding"` and the example's label tensors, which `Task.collator` batches.
 
     `encoder` is a picklable object (DataLoader workers); word-level encoders also offer `dropped_words(example)`,
     which `truncation_report` uses.
     """
 
-    def __init__(self, examples: Sequence[Any], encoder: Callable[[Any], dict[str, torch.Tensor]]):
+    def __init__(self, examples: Sequence[Any], encoder: Callable[[Any], dict[str, Any]]):
         self.examples = list(examples)
         self.encoder = encoder
 
     def __len__(self) -> int:
         return len(self.examples)
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, index: int) -> dict[str, Any]:
         return self.encoder(self.examples[index])
 
     def truncation_report(self, progress: bool = True) -> TruncationReport:
@@ -178,36 +178,6 @@ class RenderedDataset(torch.utils.data.Dataset):
                 report.examples,
             )
         return report
-
-
-def stack_features(features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Data collator: every feature of a task has a fixed shape, so a batch is a stack per key."""
-    return {key: torch.stack([f[key] for f in features]) for key in features[0]}
-
-
-def render_features(encoding: Encoding, max_seq_length: int) -> dict[str, torch.Tensor]:
-    """`pixel_values [3, 16, 16*L]` (white-padded or cropped to L patches) and `attention_mask [L]` of an Encoding."""
-    from pixel.data.transforms import pixel_values_to_tensor
-    from pixel.render import get_attention_mask
-
-    pixels = pixel_values_to_tensor(encoding.pixel_values)  # (3, 16, W)
-    width = 16 * max_seq_length
-    if pixels.shape[-1] < width:
-        pixels = torch.nn.functional.pad(pixels, (0, width - pixels.shape[-1]), value=1.0)
-    mask = get_attention_mask(encoding.num_text_patches, max_seq_length)
-    return {
-        "pixel_values": pixels[..., :width].contiguous(),
-        "attention_mask": torch.as_tensor(np.asarray(mask, dtype=np.float32)),
-    }
-
-
-def check_renderer(renderer: Any, max_seq_length: int) -> None:
-    """Truncation and the EOS patch depend on the canvas width, so it must equal the model's sequence length."""
-    if getattr(renderer, "max_seq_length", max_seq_length) != max_seq_length:
-        raise ValueError(
-            f"renderer.max_seq_length is {renderer.max_seq_length} but the dataset is built for "
-            f"max_seq_length={max_seq_length}; set `renderer.max_seq_length = {max_seq_length}` first"
-        )
 
 
 # Byte-order marks of the encodings that are not UTF-8, longest first (the UTF-32 LE mark starts like UTF-16 LE's).
@@ -353,12 +323,16 @@ class Task:
         raise NotImplementedError
 
     def dataset(
-        self, examples: Sequence[Any], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[Any], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
+        """Items rendered with `processor.renderer`, labelled for `processor.max_seq_length` patches."""
         raise NotImplementedError
 
-    def collate(self, features: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        return stack_features(features)
+    def collator(self, processor: PIXELProcessor) -> EncodingCollator:
+        """The data collator for this task's datasets (the Trainer's `data_collator`)."""
+        from pixel.data.processor import EncodingCollator
+
+        return EncodingCollator(processor.max_seq_length)
 
     def model_kwargs(self, labels: list[str]) -> dict[str, Any]:
         return {

@@ -12,7 +12,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,16 +21,17 @@ from pixel.tasks.base import (
     Baseline,
     RenderedDataset,
     Task,
-    check_renderer,
     fitted_on,
     majority_id,
     open_text,
     parse_json,
     read_json,
     read_label_list,
-    render_features,
     split_file,
 )
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = [
     "ClassificationTask",
@@ -170,17 +171,13 @@ def read_examples(
 
 @dataclass
 class TextEncoder:
-    """Renders a text (or pair) to `pixel_values [3, 16, 16L]`, `attention_mask [L]` and `labels []`."""
+    """Renders a text (or pair) to its Encoding, with `labels []` when the example has a label."""
 
-    renderer: Any
+    processor: PIXELProcessor
     label2id: dict[str, int] | None  # None: regression (float labels)
-    max_seq_length: int
 
-    def __post_init__(self) -> None:
-        check_renderer(self.renderer, self.max_seq_length)
-
-    def __call__(self, example: TextExample) -> dict[str, torch.Tensor]:
-        features = render_features(self.renderer(example.text), self.max_seq_length)
+    def __call__(self, example: TextExample) -> dict[str, Any]:
+        features: dict[str, Any] = {"encoding": self.processor.renderer(example.text)}
         if example.label is not None:
             if self.label2id is None:
                 features["labels"] = torch.tensor(float(example.label), dtype=torch.float32)
@@ -267,7 +264,7 @@ class ClassificationTask(Task):
         return sorted(labels, key=int if numeric else str)
 
     def dataset(
-        self, examples: Sequence[TextExample], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[TextExample], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
         label2id = None if self.regression else {label: i for i, label in enumerate(labels)}
         for example in examples:
@@ -279,7 +276,7 @@ class ClassificationTask(Task):
                 )
             if label2id is None:
                 _check_float(example)
-        return RenderedDataset(examples, TextEncoder(renderer, label2id, max_seq_length))
+        return RenderedDataset(examples, TextEncoder(processor, label2id))
 
     def model_kwargs(self, labels: list[str]) -> dict[str, Any]:
         kwargs = {**super().model_kwargs(labels), "pooling_mode": self.pooling_mode}

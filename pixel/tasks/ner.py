@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ from pixel.tasks.tagging import (
     token_logits_to_word_predictions,
     word_aligned,
 )
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["NERTask", "load_hf_ner", "ner_metrics", "read_conll_ner", "read_label_file", "write_conll_ner"]
 
@@ -201,12 +204,12 @@ class NERTask(Task):
         return ["O", *sorted(tags - {"O"}, key=lambda t: (t[2:], t))]
 
     def dataset(
-        self, examples: Sequence[TaggedSentence], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[TaggedSentence], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
         check_labels(examples, "tags", labels)
         self.label_names = list(labels)
         label2id = {t: i for i, t in enumerate(labels)}
-        return RenderedDataset(examples, WordTagEncoder(renderer, label2id, max_seq_length))
+        return RenderedDataset(examples, WordTagEncoder(processor, label2id))
 
     def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
         return token_logits_to_word_predictions(logits, labels)

@@ -18,6 +18,7 @@ left: the start patch is right of the end patch).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import re
@@ -25,7 +26,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -35,11 +36,12 @@ from pixel.tasks.base import (
     Baseline,
     RenderedDataset,
     Task,
-    check_renderer,
     read_json,
-    render_features,
     split_file,
 )
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
 
 __all__ = ["QAExample", "QATask", "Window", "decode_answers", "read_squad", "squad_metrics"]
 
@@ -116,16 +118,23 @@ def _answer_words(example: QAExample) -> tuple[int, int] | None:
 class QAEncoder:
     """Renders window k of the dataset; `windows` is filled once by `QATask.dataset` (rendering every example)."""
 
-    renderer: Any
+    processor: PIXELProcessor
     examples: list[QAExample]
-    max_seq_length: int
     stride: int
     windows: list[Window] = field(default_factory=list)
     _last: tuple[int, list[Any]] | None = field(default=None, repr=False)  # continuous: one example's windows
 
     def __post_init__(self) -> None:
-        check_renderer(self.renderer, self.max_seq_length)
-        self.continuous = getattr(self.renderer, "rendering_strategy", None) == "continuous"
+        # a renderer whose pairs come with an offset_mapping (continuous) does not align text to patches
+        self.continuous = self.renderer.uses("return_offset_mapping", "pair")
+
+    @property
+    def renderer(self) -> Any:
+        return self.processor.renderer
+
+    @property
+    def max_seq_length(self) -> int:
+        return self.processor.max_seq_length
 
     def _continuous_encodings(self, index: int) -> list[Any]:
         """The first strip and the overflow windows of example ``index`` (the published PIXEL sliding window)."""
@@ -174,15 +183,12 @@ class QAEncoder:
             for window in first.overflowing_patches or []:
                 self.windows.append(self._window(index, window.word_patch_map["text_b_word_offset"], window))
 
-    def __call__(self, window: Window) -> dict[str, torch.Tensor]:
+    def __call__(self, window: Window) -> dict[str, Any]:
         example = self.examples[window.example]
         if self.continuous:
             encoding = self._continuous_encodings(window.example)[window.offset]
-            features = render_features(encoding, self.max_seq_length)
-            start, end = self.positions(window)
-            features["start_positions"] = torch.tensor(start, dtype=torch.long)
-            features["end_positions"] = torch.tensor(end, dtype=torch.long)
-            return features
+            # the first window holds all the others: not shipped from DataLoader workers with every item
+            return self._features(dataclasses.replace(encoding, overflowing_patches=None), window)
         words = _context_words(example)
         drawn = words[::-1] if window.rtl else words
         drawn = drawn[window.offset : window.offset + len(window.starts)]
@@ -192,11 +198,15 @@ class QAEncoder:
             logger.warning(
                 "question %s: window at word %d re-rendered differently", example.id, window.offset
             )
-        features = render_features(encoding, self.max_seq_length)
+        return self._features(encoding, window)
+
+    def _features(self, encoding: Any, window: Window) -> dict[str, Any]:
         start, end = self.positions(window)
-        features["start_positions"] = torch.tensor(start, dtype=torch.long)
-        features["end_positions"] = torch.tensor(end, dtype=torch.long)
-        return features
+        return {
+            "encoding": encoding,
+            "start_positions": torch.tensor(start, dtype=torch.long),
+            "end_positions": torch.tensor(end, dtype=torch.long),
+        }
 
     def positions(self, window: Window) -> tuple[int, int]:
         """Gold (start, end) patch of the answer in this window; CLS (= L) when the window lacks it."""
@@ -338,10 +348,11 @@ class QATask(Task):
         return {}
 
     def dataset(
-        self, examples: Sequence[QAExample], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[QAExample], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
         """Renders every example once to find its windows; items are windows (several per long context)."""
-        encoder = QAEncoder(renderer, list(examples), max_seq_length, self.window_stride(max_seq_length))
+        stride = self.window_stride(processor.max_seq_length)
+        encoder = QAEncoder(processor, list(examples), stride)
         encoder.build_windows()
         dataset = RenderedDataset(encoder.windows, encoder)
         self._datasets[id(examples)] = dataset

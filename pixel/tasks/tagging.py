@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from pixel.tasks.base import IGNORE_INDEX, check_renderer, majority_id, render_features
+from pixel.tasks.base import IGNORE_INDEX, majority_id
+
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
+    from pixel.render import Encoding
 
 __all__ = [
     "TaggedSentence",
@@ -23,7 +27,6 @@ __all__ = [
     "check_labels",
     "compact_words",
     "majority_tag",
-    "pad_word_starts",
     "scored_predictions",
     "token_logits_to_word_predictions",
 ]
@@ -57,29 +60,21 @@ def check_labels(examples: Sequence[Any], attr: str, labels: Sequence[str]) -> N
                 )
 
 
-def pad_word_starts(word_starts: Sequence[int], max_seq_length: int) -> torch.Tensor:
-    """`word_starts [L+1]`: the renderer's n_kept+1 entries (last = EOS patch), then -100."""
-    out = torch.full((max_seq_length + 1,), IGNORE_INDEX, dtype=torch.long)
-    starts = list(word_starts)[: max_seq_length + 1]
-    out[: len(starts)] = torch.as_tensor(starts, dtype=torch.long)
-    return out
-
-
 @dataclass
 class WordTagEncoder:
     """Renders `example.words` and puts `label2id[tag]` on the first patch of every kept word (`labels [L]`)."""
 
-    renderer: Any
+    processor: PIXELProcessor
     label2id: dict[str, int]
-    max_seq_length: int
     tag_attr: str = "tags"
     _warned: set[int] = field(default_factory=set, repr=False)
 
-    def __post_init__(self) -> None:
-        check_renderer(self.renderer, self.max_seq_length)
+    @property
+    def max_seq_length(self) -> int:
+        return self.processor.max_seq_length
 
-    def render(self, example: Any) -> Any:
-        encoding = self.renderer(list(example.words))
+    def render(self, example: Any) -> Encoding:
+        encoding = self.processor.renderer(list(example.words))
         kept = len(encoding.word_starts) - 1
         if kept < len(example.words) and id(example) not in self._warned:
             self._warned.add(id(example))
@@ -93,18 +88,16 @@ class WordTagEncoder:
         return encoding
 
     def dropped_words(self, example: Any) -> int:
-        return len(example.words) - (len(self.renderer(list(example.words)).word_starts) - 1)
+        return len(example.words) - (len(self.processor.renderer(list(example.words)).word_starts) - 1)
 
-    def __call__(self, example: Any) -> dict[str, torch.Tensor]:
+    def __call__(self, example: Any) -> dict[str, Any]:
         encoding = self.render(example)
-        features = render_features(encoding, self.max_seq_length)
         labels = torch.full((self.max_seq_length,), IGNORE_INDEX, dtype=torch.long)
         tags = getattr(example, self.tag_attr)
         for start, tag in zip(encoding.word_starts[:-1], tags, strict=False):
             if start < self.max_seq_length:
                 labels[start] = self.label2id[tag]
-        features["labels"] = labels  # (L,)
-        return features
+        return {"encoding": encoding, "labels": labels}  # labels (L,)
 
 
 def compact_words(values: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:

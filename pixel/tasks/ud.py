@@ -1,7 +1,8 @@
 """Universal Dependencies: biaffine dependency parsing (`ud`) and UPOS tagging (`pos`) from CoNLL-U treebanks.
 
-Parser features (§4 of the spec): `pixel_values [3, 16, 16L]`, `attention_mask [L]`, `word_starts [L+1]` (-100 pad),
-`arc_labels [L]` (gold head per word, heads > L -> -100) and `rel_labels [L]` (ids in UD_HEAD_LABELS).
+Parser features (§4 of the spec): `pixel_values [3, 16, 16L]`, `attention_mask [L]`, `word_starts [L+1]` (-100 pad;
+these three from the processor's `EncodingCollator`), `arc_labels [L]` (gold head per word, heads > L -> -100) and
+`rel_labels [L]` (ids in UD_HEAD_LABELS).
 
 Words the renderer drops by truncation get -100 labels here, so they are neither trained on nor scored, and
 `RenderedDataset.truncation_report()` counts them. The published code kept their labels (scoring zero vectors);
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,7 +30,6 @@ from pixel.tasks.base import (
     Task,
     fitted_on,
     majority_id,
-    render_features,
     split_file,
 )
 from pixel.tasks.tagging import (
@@ -37,7 +37,6 @@ from pixel.tasks.tagging import (
     check_labels,
     compact_words_np,
     majority_tag,
-    pad_word_starts,
     scored_predictions,
 )
 from pixel.tasks.treebank import (
@@ -48,6 +47,9 @@ from pixel.tasks.treebank import (
     sentence_from_words,
     write_conllu,
 )
+
+if TYPE_CHECKING:
+    from pixel.data.processor import EncodingCollator, PIXELProcessor
 
 __all__ = [
     "ArcEncoder",
@@ -83,15 +85,13 @@ def find_treebank_split(data_dir: Path, split: str) -> Path:
 
 @dataclass
 class ArcEncoder(WordTagEncoder):
-    """Parser features for one `Sentence`."""
+    """Parser features for one `Sentence`: its Encoding (the collator adds its `word_starts`) and gold arcs."""
 
     score_dropped_words: bool = False
 
-    def __call__(self, sentence: Sentence) -> dict[str, torch.Tensor]:
+    def __call__(self, sentence: Sentence) -> dict[str, Any]:
         encoding = self.render(sentence)
         length = self.max_seq_length
-        features = render_features(encoding, length)
-        features["word_starts"] = pad_word_starts(encoding.word_starts, length)  # (L+1,)
         kept = len(encoding.word_starts) - 1
         n = min(len(sentence.words) if self.score_dropped_words else kept, length)
         heads = torch.as_tensor(sentence.heads[:n], dtype=torch.long)
@@ -102,8 +102,7 @@ class ArcEncoder(WordTagEncoder):
         arc_labels = torch.full((length,), IGNORE_INDEX, dtype=torch.long)
         rel_labels = torch.full((length,), IGNORE_INDEX, dtype=torch.long)
         arc_labels[:n], rel_labels[:n] = heads, rels
-        features["arc_labels"], features["rel_labels"] = arc_labels, rel_labels  # (L,), (L,)
-        return features
+        return {"encoding": encoding, "arc_labels": arc_labels, "rel_labels": rel_labels}  # (L,), (L,)
 
 
 def _labels_tuple(labels: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -246,14 +245,19 @@ class ParsingTask(Task):
         return list(UD_HEAD_LABELS)
 
     def dataset(
-        self, examples: Sequence[Sentence], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[Sentence], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
         check_labels(examples, "rels", labels)
         label2id = {r: i for i, r in enumerate(labels)}
         return RenderedDataset(
-            examples,
-            ArcEncoder(renderer, label2id, max_seq_length, score_dropped_words=self.score_dropped_words),
+            examples, ArcEncoder(processor, label2id, score_dropped_words=self.score_dropped_words)
         )
+
+    def collator(self, processor: PIXELProcessor) -> EncodingCollator:
+        """Batches with the parser's `word_starts [B, L+1]`."""
+        from pixel.data.processor import EncodingCollator
+
+        return EncodingCollator(processor.max_seq_length, return_word_starts=True)
 
     def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
         return decode_parses(logits, labels)
@@ -317,11 +321,11 @@ class POSTask(Task):
         return list(UPOS_LABELS)
 
     def dataset(
-        self, examples: Sequence[Sentence], renderer: Any, labels: list[str], max_seq_length: int
+        self, examples: Sequence[Sentence], processor: PIXELProcessor, labels: list[str]
     ) -> RenderedDataset:
         check_labels(examples, "upos", labels)
         label2id = {t: i for i, t in enumerate(labels)}
-        return RenderedDataset(examples, WordTagEncoder(renderer, label2id, max_seq_length, tag_attr="upos"))
+        return RenderedDataset(examples, WordTagEncoder(processor, label2id, tag_attr="upos"))
 
     def preprocess_logits_for_metrics(self, logits: Any, labels: Any) -> torch.Tensor:
         from pixel.tasks.tagging import token_logits_to_word_predictions

@@ -539,7 +539,8 @@ def parse_finetune_args(
             values["greater_is_better"] = greater_is_better
     _bf16_fallback(values)
     _no_pinning_without_gpu(values)
-    # Our datasets yield exactly the model's inputs; the parser also needs word_starts, which no signature names.
+    # Dataset items are rendered Encodings + labels, which the task's collator turns into model inputs: the
+    # Trainer must pass them to it as they are, not drop the keys that no forward signature names.
     values["remove_unused_columns"] = False
     out = []
     try:

@@ -1,8 +1,10 @@
 """``pixel finetune TASK``: one finetuning pipeline for every task, on the Hugging Face ``Trainer``.
 
 The task (``pixel.tasks``) supplies reading, encoding, metrics and prediction files; this module supplies the
-glue: arguments, renderer and model loading, the ``Trainer`` with early stopping and best-model selection,
-checkpoint resumption, and the ``{train,eval,test}_results.json`` / ``all_results.json`` files of the HF scripts.
+glue: arguments, processor (renderer) and model loading, the ``Trainer`` with early stopping and best-model
+selection, checkpoint resumption, and the ``{train,eval,test}_results.json`` / ``all_results.json`` files of the HF
+scripts. The ``Trainer`` saves the ``PIXELProcessor`` beside the model in every checkpoint and in output_dir, so
+``AutoProcessor.from_pretrained(output_dir)`` and ``pixel predict`` find the renderer the model was trained with.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixel.train.arguments import (
     DataTrainingArguments,
@@ -22,7 +24,10 @@ from pixel.train.arguments import (
 )
 from pixel.train.splits import resolve_splits
 
-__all__ = ["PREDICTION_SUFFIX", "finetune", "load_renderer", "main"]
+if TYPE_CHECKING:
+    from pixel.data.processor import PIXELProcessor
+
+__all__ = ["PREDICTION_SUFFIX", "finetune", "load_processor", "main"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +99,12 @@ def finetune(
     from transformers import set_seed
 
     set_seed(training_args.seed)
-    renderer = load_renderer(model_args, max_seq_length, task_name=task_name)
+    processor = load_processor(model_args, max_seq_length, task_name=task_name)
     data_dir = data_args.resolved_data_dir() or next(iter(paths.values())).parent
     labels = task.labels(data_dir, Path(data_args.labels) if data_args.labels else None)
-    splits = _load_splits(task, paths, data_args, renderer, labels, max_seq_length)
+    splits = _load_splits(task, paths, data_args, processor, labels)
     model = _load_model(task, model_args, labels, max_seq_length)
-    trainer = _build_trainer(task, model, renderer, training_args, splits, labels, callbacks or [])
+    trainer = _build_trainer(task, model, processor, training_args, splits, labels, callbacks or [])
     return _run(task, trainer, training_args, splits, labels, last_checkpoint)
 
 
@@ -127,13 +132,15 @@ def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:
     return str(start.checkpoint) if start.checkpoint is not None else None
 
 
-def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name: str = "") -> Any:
-    """The renderer saved with the model (``text_renderer_config.json``), else the default, sized to the task.
+def load_processor(model_args: ModelArguments, max_seq_length: int, *, task_name: str = "") -> PIXELProcessor:
+    """The processor of the renderer saved with the model (``text_renderer_config.json``), else of the default
+    renderer, sized to the task.
 
     ``--rendering_backend`` is accepted for compatibility only: 'pangocairo' and 'bigrams' both mean the Pango
     renderer with ``--rendering_strategy`` (default: the saved one, else bigrams). The published SIB script
     mapped 'pangocairo' to the *continuous* renderer; we warn instead of silently switching strategy.
     """
+    from pixel.data.processor import PIXELProcessor
     from pixel.render import PangoCairoTextRenderer
 
     if model_args.rendering_backend == "pangocairo" and task_name in (
@@ -157,23 +164,22 @@ def load_renderer(model_args: ModelArguments, max_seq_length: int, *, task_name:
         source, subfolder = model_args.model_name_or_path, model_args.subfolder
     if Path(source).is_dir() and not (Path(source) / subfolder / RENDERER_CONFIG).exists():
         logger.warning("%s has no %s: using the default renderer", Path(source) / subfolder, RENDERER_CONFIG)
-        renderer = PangoCairoTextRenderer(**overrides)
+        processor = PIXELProcessor(PangoCairoTextRenderer(**overrides))
     else:
         hub = {"revision": model_args.model_revision, "cache_dir": model_args.cache_dir}
-        renderer = PangoCairoTextRenderer.from_pretrained(
+        processor = PIXELProcessor.from_pretrained(
             source, subfolder=subfolder, token=model_args.use_auth_token, **hub, **overrides
         )
-    renderer.max_seq_length = max_seq_length
-    return renderer
+    processor.renderer.max_seq_length = max_seq_length
+    return processor
 
 
 def _load_splits(
     task: Any,
     paths: dict[str, Path],
     data_args: DataTrainingArguments,
-    renderer: Any,
+    processor: PIXELProcessor,
     labels: list[str],
-    length: int,
 ) -> dict[str, _Split]:
     limits = {
         "train": data_args.max_train_samples,
@@ -188,7 +194,7 @@ def _load_splits(
         if not examples:
             raise ValueError(f"{path}: no examples in the {name} split")
         logger.info("%s split: %d examples from %s", name, len(examples), path)
-        splits[name] = _Split(name, path, examples, task.dataset(examples, renderer, labels, length))
+        splits[name] = _Split(name, path, examples, task.dataset(examples, processor, labels))
     return splits
 
 
@@ -237,7 +243,7 @@ def _load_model(task: Any, model_args: ModelArguments, labels: list[str], max_se
 def _build_trainer(
     task: Any,
     model: Any,
-    renderer: Any,
+    processor: PIXELProcessor,
     training_args: PIXELTrainingArguments,
     splits: dict[str, _Split],
     labels: list[str],
@@ -262,10 +268,10 @@ def _build_trainer(
     return Trainer(
         model=model,
         args=training_args,
-        data_collator=task.collate,
+        data_collator=task.collator(processor),
         train_dataset=splits["train"].dataset if "train" in splits else None,
         eval_dataset=dev.dataset if dev else None,
-        processing_class=renderer,  # saved beside the model in every checkpoint and in output_dir
+        processing_class=processor,  # saved beside the model in every checkpoint and in output_dir
         compute_metrics=_reported_metrics(task, splits, "dev", labels) if dev else task.compute_metrics,
         preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,
         callbacks=callbacks,
@@ -284,7 +290,7 @@ def _run(
     results: dict[str, float] = {}
     if training_args.do_train:
         train = trainer.train(resume_from_checkpoint=last_checkpoint)
-        trainer.save_model()  # the best model if --load_best_model_at_end, with the renderer
+        trainer.save_model()  # the best model if --load_best_model_at_end, with the processor
         metrics = dict(train.metrics, train_samples=len(splits["train"].examples))
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)

@@ -178,19 +178,17 @@ def _run_model(task: Any, examples: list[Any], args: argparse.Namespace) -> tupl
     import torch
     from transformers import Trainer, TrainingArguments
 
+    from pixel.data.processor import PIXELProcessor
     from pixel.model import resize_model_embeddings
-    from pixel.render import PangoCairoTextRenderer
 
     model_dir = Path(args.model)
-    overrides = {"fallback_fonts_dir": args.fallback_fonts_dir} if args.fallback_fonts_dir else {}
-    renderer = PangoCairoTextRenderer.from_pretrained(model_dir, **overrides)
+    processor = PIXELProcessor.from_pretrained(model_dir, fallback_fonts_dir=args.fallback_fonts_dir)
     if args.max_seq_length:
-        renderer.max_seq_length = args.max_seq_length
-    length = renderer.max_seq_length
+        processor.renderer.max_seq_length = args.max_seq_length
     model = task.model_class.from_pretrained(model_dir)
-    resize_model_embeddings(model, length)
+    resize_model_embeddings(model, processor.max_seq_length)
     labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
-    dataset = task.dataset(examples, renderer, labels, length)
+    dataset = task.dataset(examples, processor, labels)
     scores = task.class_probabilities if args.top_k else task.preprocess_logits_for_metrics
     with tempfile.TemporaryDirectory() as scratch:
         trainer = Trainer(
@@ -200,7 +198,7 @@ def _run_model(task: Any, examples: list[Any], args: argparse.Namespace) -> tupl
                 remove_unused_columns=False, disable_tqdm=len(examples) < 64,
                 dataloader_pin_memory=torch.cuda.is_available(),
             ),
-            data_collator=task.collate,
+            data_collator=task.collator(processor),
             preprocess_logits_for_metrics=scores,
         )  # fmt: skip
         return trainer.predict(dataset).predictions, labels

@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny saved PIXEL MAE with its renderer, and a tiny SIB-200-format folder.
+"""Shared fixtures: a tiny saved PIXEL MAE with its processor (renderer), and a tiny SIB-200-format folder.
 
 The SIB folder holds three languages (`eng_Latn`, `hin_Deva`, `ukr_Cyrl`) and `eng_Copy`, a byte-identical copy of
 `eng_Latn`, so that retrieval against it must be perfect at every layer.
@@ -13,6 +13,7 @@ import pytest
 import torch
 from tiny_models import tiny_mae_config
 
+from pixel.data.processor import PIXELProcessor
 from pixel.model import PIXELConfig, PIXELForPreTraining
 from pixel.render import PangoCairoTextRenderer
 
@@ -93,15 +94,15 @@ def tiny_config() -> PIXELConfig:
 
 
 @pytest.fixture(scope="session")
-def renderer() -> PangoCairoTextRenderer:
-    return PangoCairoTextRenderer(max_seq_length=64)
+def processor() -> PIXELProcessor:
+    return PIXELProcessor(PangoCairoTextRenderer(max_seq_length=64))
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory, renderer: PangoCairoTextRenderer) -> Path:
-    """A randomly initialised (seeded) tiny `PIXELForPreTraining` saved with its renderer."""
+def model_dir(tmp_path_factory: pytest.TempPathFactory, processor: PIXELProcessor) -> Path:
+    """A randomly initialised (seeded) tiny `PIXELForPreTraining` saved with its processor (renderer)."""
     folder = tmp_path_factory.mktemp("tiny-pixel")
     torch.manual_seed(0)
     PIXELForPreTraining(tiny_config()).save_pretrained(folder)
-    renderer.save_pretrained(folder)
+    processor.save_pretrained(folder)
     return folder

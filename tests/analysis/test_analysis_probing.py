@@ -22,9 +22,9 @@ def test_probe_finds_a_linear_signal_and_not_noise():
     assert noise_only < 0.8
 
 
-def test_run_probe_reports_layers_and_baseline(model_dir, renderer, sib_dir, tmp_path):
+def test_run_probe_reports_layers_and_baseline(model_dir, processor, sib_dir, tmp_path):
     result = run_probe(
-        load_model(model_dir), renderer, sib_dir, ["eng_Latn", "ukr_Cyrl"], layers=[0, 1, 2], progress=False
+        load_model(model_dir), processor, sib_dir, ["eng_Latn", "ukr_Cyrl"], layers=[0, 1, 2], progress=False
     )
     assert list(result.accuracy) == ["eng_Latn", "ukr_Cyrl"]
     assert result.sizes["eng_Latn"] == (12, 8)

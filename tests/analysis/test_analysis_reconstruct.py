@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pixel.analysis.embeddings import load_renderer
+from pixel.analysis.embeddings import load_processor
 from pixel.analysis.reconstruct import load_pretraining_model, reconstruct_texts
 
 TEXTS = ["Reconstruct this sentence, please.", "Коротко."]
@@ -12,10 +12,10 @@ TEXTS = ["Reconstruct this sentence, please.", "Коротко."]
 
 def test_reconstructions_are_seeded_and_shaped(model_dir):
     model = load_pretraining_model(model_dir)
-    renderer = load_renderer(model_dir)
-    first = reconstruct_texts(model, renderer, TEXTS, seed=0)
-    again = reconstruct_texts(model, renderer, TEXTS, seed=0)
-    other = reconstruct_texts(model, renderer, TEXTS, seed=1)
+    processor = load_processor(model_dir)
+    first = reconstruct_texts(model, processor, TEXTS, seed=0)
+    again = reconstruct_texts(model, processor, TEXTS, seed=0)
+    other = reconstruct_texts(model, processor, TEXTS, seed=1)
     batch, _, height, width = first.original.shape
     length = width // 16
     assert (batch, height) == (2, 16) and first.mask.shape == (2, length)
@@ -35,12 +35,12 @@ def test_reconstructions_are_seeded_and_shaped(model_dir):
 
 def test_mask_ratio_option(model_dir):
     model = load_pretraining_model(model_dir)
-    rec = reconstruct_texts(model, load_renderer(model_dir), TEXTS[:1], mask_ratio=0.5)
+    rec = reconstruct_texts(model, load_processor(model_dir), TEXTS[:1], mask_ratio=0.5)
     length = rec.mask.shape[1]
     assert rec.mask.sum().item() == length - int(length * 0.5)
     assert model.config.mask_ratio == 0.25  # restored
     with pytest.raises(ValueError, match="mask_ratio"):
-        reconstruct_texts(model, load_renderer(model_dir), TEXTS[:1], mask_ratio=1.5)
+        reconstruct_texts(model, load_processor(model_dir), TEXTS[:1], mask_ratio=1.5)
 
 
 def test_encoder_only_checkpoint_is_refused(tmp_path, model_dir):

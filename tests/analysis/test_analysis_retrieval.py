@@ -39,21 +39,21 @@ def test_centering_changes_the_geometry():
 
 
 @pytest.mark.parametrize("center", [True, False])
-def test_identical_copy_is_perfect_at_every_layer(model_dir, renderer, sib_dir, center):
+def test_identical_copy_is_perfect_at_every_layer(model_dir, processor, sib_dir, center):
     model = load_model(model_dir)
     result = run_retrieval(
-        model, renderer, sib_dir, "eng_Latn", ["eng_Copy"], center=center, batch_size=4, progress=False
+        model, processor, sib_dir, "eng_Latn", ["eng_Copy"], center=center, batch_size=4, progress=False
     )
     assert result.layers == [0, 1, 2]
     assert result.forward["eng_Copy"].tolist() == [1.0, 1.0, 1.0]
     assert result.backward["eng_Copy"].tolist() == [1.0, 1.0, 1.0]
 
 
-def test_other_languages_table_and_plot(model_dir, renderer, sib_dir, tmp_path):
+def test_other_languages_table_and_plot(model_dir, processor, sib_dir, tmp_path):
     model = load_model(model_dir)
     result = run_retrieval(
         model,
-        renderer,
+        processor,
         sib_dir,
         "eng_Latn",
         ["eng_Latn", "hin_Deva", "ukr_Cyrl"],
@@ -75,10 +75,10 @@ def test_other_languages_table_and_plot(model_dir, renderer, sib_dir, tmp_path):
     assert image.shape[0] > 200 and image.shape[1] > 300 and image.std() > 5
 
 
-def test_chance_follows_the_candidate_count(model_dir, renderer, sib_dir):
+def test_chance_follows_the_candidate_count(model_dir, processor, sib_dir):
     result = run_retrieval(
         load_model(model_dir),
-        renderer,
+        processor,
         sib_dir,
         "eng_Latn",
         ["hin_Deva"],

@@ -26,10 +26,10 @@ def test_bad_perplexity_is_refused():
         tsne_points(np.zeros((5, 3)), seed=0, perplexity=10)
 
 
-def test_run_tsne_panels(model_dir, renderer, sib_dir, tmp_path):
+def test_run_tsne_panels(model_dir, processor, sib_dir, tmp_path):
     result = run_tsne(
         load_model(model_dir),
-        renderer,
+        processor,
         sib_dir,
         ["eng_Latn", "hin_Deva", "ukr_Cyrl"],
         layers=[0, 2],

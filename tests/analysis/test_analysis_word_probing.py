@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixel.analysis.embeddings import load_model, load_renderer, render_batch
+from pixel.analysis.embeddings import load_model, load_processor
 from pixel.analysis.word_probing import embed_words, run_upos_probe
 
 SENTENCES = [
@@ -28,15 +28,15 @@ def write_conllu(path: Path, sentences: list[list[tuple[str, str]]]) -> None:
 
 
 def test_word_vectors_are_patch_means(model_dir):
-    model, renderer = load_model(model_dir), load_renderer(model_dir)
+    model, processor = load_model(model_dir), load_processor(model_dir)
     words = [[w for w, _ in s] for s in SENTENCES]
-    run = embed_words(model, renderer, words, batch_size=3, progress=False)
+    run = embed_words(model, processor, words, batch_size=3, progress=False)
     assert run.kept == [4, 5, 3, 5]
     assert run.features.shape == (3, 17, 32) and run.features.dtype == np.float32
     # the second word of the first sentence, by hand from the renderer's word_starts and the model's hidden states
-    encoding = renderer(words[0])
-    pixels, mask, _ = render_batch(renderer, [words[0]])
-    hidden = model(pixels, mask, output_hidden_states=True).hidden_states
+    encoding = processor.renderer(words[0])
+    inputs = processor(words[0], is_split_into_words=True)
+    hidden = model(**inputs, output_hidden_states=True).hidden_states
     start, end = encoding.word_starts[1], encoding.word_starts[2]
     for layer in range(3):
         expected = hidden[layer][0, 1 + start : 1 + end].mean(0).detach().numpy()
@@ -45,7 +45,7 @@ def test_word_vectors_are_patch_means(model_dir):
 
 def test_truncated_words_are_left_out(model_dir):
     model = load_model(model_dir)
-    run = embed_words(model, load_renderer(model_dir, max_seq_length=6), [["many"] * 10], progress=False)
+    run = embed_words(model, load_processor(model_dir, max_seq_length=6), [["many"] * 10], progress=False)
     assert 0 < run.kept[0] < 10
     assert run.features.shape[1] == run.kept[0]
 
@@ -56,7 +56,7 @@ def test_upos_probe_on_a_tiny_treebank(model_dir, tmp_path):
     write_conllu(treebank / "toy_tiny-ud-train.conllu", SENTENCES * 3)
     write_conllu(treebank / "toy_tiny-ud-test.conllu", SENTENCES[:2])
     result = run_upos_probe(
-        load_model(model_dir), load_renderer(model_dir), [treebank], layers=[0, 2], progress=False
+        load_model(model_dir), load_processor(model_dir), [treebank], layers=[0, 2], progress=False
     )
     assert result.sizes["UD_Toy-Tiny"] == (51, 9)
     # NOUN, VERB and PUNCT tie at 12 of the 51 training words; each is 2 of the 9 test words
@@ -72,4 +72,4 @@ def test_missing_test_file_is_named(model_dir, tmp_path):
     treebank = tmp_path / "UD_Empty"
     treebank.mkdir()
     with pytest.raises(FileNotFoundError, match="UD_Empty needs"):
-        run_upos_probe(load_model(model_dir), load_renderer(model_dir), [treebank], progress=False)
+        run_upos_probe(load_model(model_dir), load_processor(model_dir), [treebank], progress=False)

@@ -15,7 +15,13 @@ import torch
 from tiny_models import tiny_mae_config
 from transformers import AutoModel, AutoModelForPreTraining, AutoProcessor, BatchFeature
 
-from pixel.data.processor import PROCESSOR_NAME, PIXELProcessor, collate_encodings, padded_length
+from pixel.data.processor import (
+    PROCESSOR_NAME,
+    EncodingCollator,
+    PIXELProcessor,
+    collate_encodings,
+    padded_length,
+)
 from pixel.data.transforms import pixel_values_to_tensor
 from pixel.model import PIXELConfig, PIXELForPreTraining, PIXELModel
 from pixel.render import TEXT_RENDERER_NAME, Encoding, PangoCairoTextRenderer, get_attention_mask
@@ -188,6 +194,22 @@ def test_collate_white_pads_a_narrow_strip():
     batch = collate_encodings([narrow], max_seq_length=8)
     assert batch["pixel_values"].shape == (1, 3, 16, 16 * 6)
     assert batch["pixel_values"][..., 48:].eq(1.0).all() and batch["pixel_values"][..., :48].eq(0.0).all()
+
+
+def test_encoding_collator_pads_to_the_canvas_and_stacks_the_labels(processor):
+    """The task datasets' collator: rendered items in, the processor's `max_length` batch + stacked labels out."""
+    items = [
+        {"encoding": processor.renderer(words), "labels": torch.full((L,), i), "score": torch.tensor(0.5 * i)}
+        for i, words in enumerate(WORDS)
+    ]
+    collate = pickle.loads(pickle.dumps(EncodingCollator(L, return_word_starts=True)))  # DataLoader workers
+    batch = collate(items)
+    expected = processor(WORDS, padding="max_length", return_word_starts=True)
+    assert list(batch) == ["pixel_values", "attention_mask", "word_starts", "labels", "score"]
+    assert all(torch.equal(batch[k], expected[k]) for k in expected)
+    assert batch["labels"].shape == (2, L) and batch["labels"][1].eq(1).all()
+    assert batch["score"].tolist() == [0.0, 0.5]
+    assert "word_starts" not in EncodingCollator(L)(items)
 
 
 def test_processor_pickles(processor):

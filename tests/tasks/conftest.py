@@ -59,8 +59,9 @@ def ner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def renderer():
+def processor():
     """The default (bigrams, Noto) renderer at 64 patches: short enough that long Tamil sentences get truncated."""
+    from pixel.data.processor import PIXELProcessor
     from pixel.render import PangoCairoTextRenderer
 
-    return PangoCairoTextRenderer(max_seq_length=64)
+    return PIXELProcessor(PangoCairoTextRenderer(max_seq_length=64))

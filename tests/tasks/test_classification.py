@@ -52,7 +52,7 @@ def test_unknown_label_names_file_and_line(tmp_path: Path) -> None:
     examples = task.read(path)
     assert examples[0].text == "a, b"
     with pytest.raises(ValueError, match=rf"{path}:3: unknown label 'neutral'"):
-        task.dataset(examples, renderer=None, labels=["neg", "pos"], max_seq_length=64)
+        task.dataset(examples, processor=None, labels=["neg", "pos"])
 
 
 def test_pairs_from_jsonl_and_numeric_labels(tmp_path: Path) -> None:

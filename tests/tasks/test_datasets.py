@@ -1,4 +1,7 @@
-"""Each task's dataset renders real data into correctly shaped features with the real renderer."""
+"""Each task's dataset renders real data into correctly shaped features with the real renderer.
+
+Items are `{"encoding": Encoding, **labels}`; `features` collates one with the task's collator, as the Trainer does.
+"""
 
 import json
 from pathlib import Path
@@ -19,6 +22,12 @@ def tamil_dev(tamil: Path) -> list:
     return read_conllu(tamil / "ta_ttb-ud-dev.conllu")[:12]
 
 
+def features_of(task, dataset, index: int) -> dict:
+    """Item `index` of `dataset` through the task's collator, as a batch of one without its batch axis."""
+    batch = task.collator(dataset.encoder.processor)([dataset[index]])
+    return {key: value[0] for key, value in batch.items()}
+
+
 def _common(features: dict, length: int = L) -> None:
     assert features["pixel_values"].shape == (3, 16, 16 * length)
     assert features["pixel_values"].dtype == torch.float32
@@ -31,12 +40,13 @@ def _common(features: dict, length: int = L) -> None:
     assert features["pixel_values"][:, :, 16 * eos : 16 * (eos + 1)].max() == 0.0
 
 
-def test_parsing_features(renderer, tamil_dev: list) -> None:
+def test_parsing_features(processor, tamil_dev: list) -> None:
     task = get_task("ud")
-    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
+    dataset = task.dataset(tamil_dev, processor, task.labels())
     assert len(dataset) == len(tamil_dev)
     total_dropped = 0
-    for sentence, features in zip(tamil_dev, (dataset[i] for i in range(len(dataset))), strict=True):
+    items = (features_of(task, dataset, i) for i in range(len(dataset)))
+    for sentence, features in zip(tamil_dev, items, strict=True):
         _common(features)
         starts = features["word_starts"]
         assert starts.shape == (L + 1,)
@@ -54,11 +64,11 @@ def test_parsing_features(renderer, tamil_dev: list) -> None:
     assert report.words == sum(len(s.words) for s in tamil_dev)
 
 
-def test_parsing_published_mode_scores_dropped_words(renderer, tamil_dev: list) -> None:
+def test_parsing_published_mode_scores_dropped_words(processor, tamil_dev: list) -> None:
     task = get_task("ud", score_dropped_words=True)
-    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
+    dataset = task.dataset(tamil_dev, processor, task.labels())
     long = max(range(len(tamil_dev)), key=lambda i: len(tamil_dev[i].words))
-    features = dataset[long]
+    features = features_of(task, dataset, long)
     kept = int((features["word_starts"] != -100).sum()) - 1
     n = min(len(tamil_dev[long].words), L)
     assert kept < n
@@ -66,12 +76,14 @@ def test_parsing_published_mode_scores_dropped_words(renderer, tamil_dev: list) 
     assert features["arc_labels"][:n].tolist() == expected
 
 
-def test_pos_features(renderer, tamil_dev: list) -> None:
+def test_pos_features(processor, tamil_dev: list) -> None:
     task = get_task("pos")
-    dataset = task.dataset(tamil_dev, renderer, task.labels(), L)
-    parser = get_task("ud").dataset(tamil_dev, renderer, UD_HEAD_LABELS, L)
+    dataset = task.dataset(tamil_dev, processor, task.labels())
+    parsing = get_task("ud")
+    parser = parsing.dataset(tamil_dev, processor, UD_HEAD_LABELS)
     for i, sentence in enumerate(tamil_dev):
-        features, parsed = dataset[i], parser[i]
+        features, parsed = features_of(task, dataset, i), features_of(parsing, parser, i)
+        assert "word_starts" not in features  # only the parser's collator adds them
         _common(features)
         labels = features["labels"]
         kept = int((parsed["word_starts"] != -100).sum()) - 1
@@ -80,57 +92,53 @@ def test_pos_features(renderer, tamil_dev: list) -> None:
         assert labels[positions].tolist() == [UPOS_LABELS.index(u) for u in sentence.upos[:kept]]
 
 
-def test_vietnamese_pos(renderer, vietnamese: Path) -> None:
+def test_vietnamese_pos(processor, vietnamese: Path) -> None:
     task = get_task("pos")
     sentences = task.read(task.find_split(vietnamese, "train"))[:4]
-    dataset = task.dataset(sentences, renderer, task.labels(), L)
+    dataset = task.dataset(sentences, processor, task.labels())
     for i in range(len(dataset)):
-        _common(dataset[i])
-        assert int((dataset[i]["labels"] != -100).sum()) <= len(sentences[i].words)
+        features = features_of(task, dataset, i)
+        _common(features)
+        assert int((features["labels"] != -100).sum()) <= len(sentences[i].words)
 
 
-def test_ner_features(renderer, ner_dir: Path) -> None:
+def test_ner_features(processor, ner_dir: Path) -> None:
     task = get_task("ner")
     labels = task.labels(ner_dir)
     sentences = task.read(task.find_split(ner_dir, "dev"))[:6]
-    dataset = task.dataset(sentences, renderer, labels, L)
-    features = dataset[0]
+    dataset = task.dataset(sentences, processor, labels)
+    features = features_of(task, dataset, 0)
     _common(features)
     kept_labels = features["labels"][features["labels"] != -100].tolist()
     assert kept_labels == [labels.index(t) for t in sentences[0].tags[: len(kept_labels)]]
 
 
-def test_sib_features(renderer, sib_eng: Path) -> None:
+def test_sib_features(processor, sib_eng: Path) -> None:
     task = get_task("sib")
     labels = task.labels(sib_eng)
     examples = task.read(task.find_split(sib_eng, "dev"))[:4]
-    dataset = task.dataset(examples, renderer, labels, L)
-    batch = task.collate([dataset[i] for i in range(4)])
+    dataset = task.dataset(examples, processor, labels)
+    batch = task.collator(processor)([dataset[i] for i in range(4)])
     assert batch["pixel_values"].shape == (4, 3, 16, 16 * L)
     assert batch["attention_mask"].shape == (4, L)
     assert batch["labels"].tolist() == [labels.index(e.label) for e in examples]
 
 
-def test_pair_features(renderer, tmp_path: Path) -> None:
+def test_pair_features(processor, tmp_path: Path) -> None:
     rows = [{"sentence1": "A man sleeps.", "sentence2": "Someone rests.", "label": "entailment"}]
     (tmp_path / "dev.jsonl").write_text(json.dumps(rows[0]) + "\n", encoding="utf-8")
     task = get_task("pair_classification")
     examples = task.read(task.find_split(tmp_path, "dev"))
-    features = task.dataset(examples, renderer, ["entailment", "neutral"], L)[0]
+    features = features_of(task, task.dataset(examples, processor, ["entailment", "neutral"]), 0)
     _common(features)
-    single = renderer("A man sleeps.")
+    single = processor.renderer("A man sleeps.")
     # the separator after text_a is a black patch, followed by text_b
     sep = single.num_text_patches
     assert features["pixel_values"][:, :, 16 * sep : 16 * (sep + 1)].max() == 0.0
     assert int(features["attention_mask"].sum()) > sep + 2
 
 
-def test_renderer_length_must_match(renderer, tamil_dev: list) -> None:
-    with pytest.raises(ValueError, match="max_seq_length"):
-        get_task("ud").dataset(tamil_dev, renderer, UD_HEAD_LABELS, 256)
-
-
-def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
+def test_qa_windows_and_perfect_decoding(processor, tmp_path: Path) -> None:
     context = " ".join(f"word{i}" for i in range(60)) + " The capital of France is Paris. " + "tail " * 40
     qas = [
         {
@@ -149,13 +157,13 @@ def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
     )
     task = get_task("qa", stride=16)
     examples = task.read(task.find_split(tmp_path, "dev"))
-    dataset = task.dataset(examples, renderer, [], L)
+    dataset = task.dataset(examples, processor, [])
     assert len(dataset) > 2  # the long context is cut into overlapping windows
     starts = np.full((len(dataset), L + 1), -5.0)
     ends = starts.copy()
     answered = 0
     for k in range(len(dataset)):
-        features = dataset[k]
+        features = features_of(task, dataset, k)
         _common(features)
         s, e = int(features["start_positions"]), int(features["end_positions"])
         assert (s == e == L) or (0 <= s <= e < L)
@@ -171,6 +179,7 @@ def test_qa_windows_and_perfect_decoding(renderer, tmp_path: Path) -> None:
 
 
 def test_qa_with_the_continuous_renderer_aligns_patches_by_offset_mapping(tmp_path: Path) -> None:
+    from pixel.data.processor import PIXELProcessor
     from pixel.render import PangoCairoTextRenderer
 
     context = (
@@ -185,15 +194,16 @@ def test_qa_with_the_continuous_renderer_aligns_patches_by_offset_mapping(tmp_pa
     )
     task = get_task("qa", stride=8)
     examples = task.read(task.find_split(tmp_path, "dev"))
-    renderer = PangoCairoTextRenderer(rendering_strategy="continuous", max_seq_length=L)
-    dataset = task.dataset(examples, renderer, [], L)
+    continuous = PIXELProcessor(PangoCairoTextRenderer(rendering_strategy="continuous", max_seq_length=L))
+    dataset = task.dataset(examples, continuous, [])
     windows = dataset.examples
     assert len(windows) > 4 and all(w.spans is not None and not w.rtl for w in windows)
+    assert dataset[0]["encoding"].overflowing_patches is None  # the other windows are items of their own
     starts = np.full((len(dataset), L + 1), -5.0)
     ends = starts.copy()
     answered = {}
     for k, window in enumerate(windows):
-        features = dataset[k]
+        features = features_of(task, dataset, k)
         _common(features)
         s, e = int(features["start_positions"]), int(features["end_positions"])
         if s != L:

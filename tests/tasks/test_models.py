@@ -32,7 +32,7 @@ def tiny_model(task, labels: list[str]):
 
 def run_eval(task, model, dataset, indices: list[int]) -> tuple[dict, EvalPrediction]:
     """What the HF Trainer does in evaluation: collate, forward, drop the loss, shrink logits, gather labels."""
-    batch = task.collate([dataset[i] for i in indices])
+    batch = task.collator(dataset.encoder.processor)([dataset[i] for i in indices])
     label_names = [k for k in batch if "label" in k or "positions" in k]
     with torch.no_grad():
         outputs = model(**batch)
@@ -46,11 +46,11 @@ def run_eval(task, model, dataset, indices: list[int]) -> tuple[dict, EvalPredic
     return batch, EvalPrediction(predictions=predictions.numpy(), label_ids=label_ids)
 
 
-def test_parser(renderer, tamil: Path, tmp_path: Path) -> None:
+def test_parser(processor, tamil: Path, tmp_path: Path) -> None:
     task = get_task("ud")
     sentences = read_conllu(tamil / "ta_ttb-ud-dev.conllu")[:3]
     labels = task.labels()
-    dataset = task.dataset(sentences, renderer, labels, L)
+    dataset = task.dataset(sentences, processor, labels)
     _, eval_pred = run_eval(task, tiny_model(task, labels), dataset, [0, 1, 2])
     assert eval_pred.predictions.shape == (3, L, 4)
     metrics = task.compute_metrics(eval_pred)
@@ -63,11 +63,11 @@ def test_parser(renderer, tamil: Path, tmp_path: Path) -> None:
         assert sum(h == 0 for h in sentence.heads) == 1
 
 
-def test_pos(renderer, vietnamese: Path, tmp_path: Path) -> None:
+def test_pos(processor, vietnamese: Path, tmp_path: Path) -> None:
     task = get_task("pos")
     sentences = read_conllu(vietnamese / "vi_vtb-ud-dev.conllu")[:3]
     labels = task.labels()
-    dataset = task.dataset(sentences, renderer, labels, L)
+    dataset = task.dataset(sentences, processor, labels)
     batch, eval_pred = run_eval(task, tiny_model(task, labels), dataset, [0, 1, 2])
     kept = (batch["labels"] != -100).sum(1)
     assert ((eval_pred.predictions != -100).sum(1) == kept.numpy()).all()  # one prediction per kept word
@@ -77,11 +77,11 @@ def test_pos(renderer, vietnamese: Path, tmp_path: Path) -> None:
     assert all(u in labels or u == "_" for s in written for u in s.upos)
 
 
-def test_ner(renderer, ner_dir: Path, tmp_path: Path) -> None:
+def test_ner(processor, ner_dir: Path, tmp_path: Path) -> None:
     task = get_task("ner")
     labels = task.labels(ner_dir)
     sentences = task.read(ner_dir / "test.txt")[:3]
-    dataset = task.dataset(sentences, renderer, labels, L)
+    dataset = task.dataset(sentences, processor, labels)
     _, eval_pred = run_eval(task, tiny_model(task, labels), dataset, [0, 1, 2])
     assert set(task.compute_metrics(eval_pred)) == {"precision", "recall", "f1", "accuracy"}
     task.write_predictions(sentences, eval_pred.predictions, labels, tmp_path / "ner.conll")
@@ -89,11 +89,11 @@ def test_ner(renderer, ner_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
-def test_sib(renderer, sib_eng: Path, tmp_path: Path, pooling: str) -> None:
+def test_sib(processor, sib_eng: Path, tmp_path: Path, pooling: str) -> None:
     task = get_task("sib", pooling_mode=pooling)
     labels = task.labels(sib_eng)
     examples = task.read(sib_eng / "test.tsv")[:3]
-    dataset = task.dataset(examples, renderer, labels, L)
+    dataset = task.dataset(examples, processor, labels)
     _, eval_pred = run_eval(task, tiny_model(task, labels), dataset, [0, 1, 2])
     assert eval_pred.predictions.shape == (3,)
     assert set(task.compute_metrics(eval_pred)) == {"accuracy", "f1"}
@@ -101,19 +101,19 @@ def test_sib(renderer, sib_eng: Path, tmp_path: Path, pooling: str) -> None:
     assert len((tmp_path / "sib.tsv").read_text(encoding="utf-8").splitlines()) == 4
 
 
-def test_regression_pairs(renderer, tmp_path: Path) -> None:
+def test_regression_pairs(processor, tmp_path: Path) -> None:
     rows = [{"sentence1": f"a {i}", "sentence2": f"b {i}", "label": i / 2} for i in range(3)]
     (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     task = get_task("pair_classification", regression=True)
     examples = task.read(task.find_split(tmp_path, "train"))
     labels = task.labels(tmp_path)
-    dataset = task.dataset(examples, renderer, labels, L)
+    dataset = task.dataset(examples, processor, labels)
     _, eval_pred = run_eval(task, tiny_model(task, labels), dataset, [0, 1, 2])
     assert eval_pred.predictions.dtype == np.float32
     assert set(task.compute_metrics(eval_pred)) == {"pearson", "spearmanr", "mse"}
 
 
-def test_qa(renderer, tmp_path: Path) -> None:
+def test_qa(processor, tmp_path: Path) -> None:
     context = "Kyiv is the capital of Ukraine and its largest city ."
     qas = [{"id": "q", "question": "Capital of Ukraine?", "answers": [{"text": "Kyiv", "answer_start": 0}]}]
     (tmp_path / "train.json").write_text(
@@ -121,27 +121,28 @@ def test_qa(renderer, tmp_path: Path) -> None:
     )
     task = get_task("qa")
     examples = task.read(tmp_path / "train.json")
-    dataset = task.dataset(examples, renderer, [], L)
+    dataset = task.dataset(examples, processor, [])
     _, eval_pred = run_eval(task, tiny_model(task, []), dataset, list(range(len(dataset))))
     metrics = task.metrics_for(dataset)(eval_pred)
     assert set(metrics) == {"exact_match", "f1"}
 
 
-def test_parser_through_the_hf_trainer(renderer, tamil: Path, tmp_path: Path) -> None:
+def test_parser_through_the_hf_trainer(processor, tamil: Path, tmp_path: Path) -> None:
     """The real Trainer passes (arc_labels, rel_labels) as a tuple and concatenates shrunk predictions."""
     from transformers import Trainer, TrainingArguments
 
     task = get_task("ud")
     sentences = read_conllu(tamil / "ta_ttb-ud-test.conllu")[:5]
     labels = task.labels()
-    dataset = task.dataset(sentences, renderer, labels, L)
+    dataset = task.dataset(sentences, processor, labels)
     args = TrainingArguments(
-        output_dir=str(tmp_path), per_device_eval_batch_size=2, report_to=[], use_cpu=True, disable_tqdm=True
-    )
+        output_dir=str(tmp_path), per_device_eval_batch_size=2, report_to=[], use_cpu=True, disable_tqdm=True,
+        remove_unused_columns=False,  # as `pixel finetune` sets it: items hold Encodings for the collator
+    )  # fmt: skip
     trainer = Trainer(
         model=tiny_model(task, labels),
         args=args,
-        data_collator=task.collate,
+        data_collator=task.collator(processor),
         compute_metrics=task.metrics_for(dataset),
         preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,
     )

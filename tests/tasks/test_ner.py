@@ -33,7 +33,7 @@ def test_label_file_and_unknown_label_error(ner_dir: Path, tmp_path: Path) -> No
     task = get_task("ner")
     examples = task.read(ner_dir / "dev.txt")
     with pytest.raises(ValueError, match=r"dev\.txt:\d+: unknown label 'B-QTY'"):
-        task.dataset(examples, renderer=None, labels=labels, max_seq_length=196)
+        task.dataset(examples, processor=None, labels=labels)
 
 
 def test_line_without_tag_names_file_and_line(tmp_path: Path) -> None:

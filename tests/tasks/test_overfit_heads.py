@@ -35,7 +35,7 @@ def fit(task, labels: list[str], dataset, steps: int, lr: float = 1e-3) -> dict[
         **task.model_kwargs(labels),
     )
     model = task.model_class(config)
-    batch = task.collate([dataset[i] for i in range(len(dataset))])
+    batch = task.collator(dataset.encoder.processor)([dataset[i] for i in range(len(dataset))])
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     for _ in range(steps):
         optimizer.zero_grad()
@@ -57,31 +57,31 @@ def fit(task, labels: list[str], dataset, steps: int, lr: float = 1e-3) -> dict[
 
 
 @pytest.mark.parametrize(("pooling", "steps"), [("mean", 150), ("max", 150), ("cls", 400), ("pma2", 400)])
-def test_sequence_classification_fits(renderer, sib_eng: Path, pooling: str, steps: int) -> None:
+def test_sequence_classification_fits(processor, sib_eng: Path, pooling: str, steps: int) -> None:
     task = get_task("sib", pooling_mode=pooling)
     labels = task.labels(sib_eng)
     examples = task.read(sib_eng / "train.tsv")[:N]
-    metrics = fit(task, labels, task.dataset(examples, renderer, labels, L), steps=steps)
+    metrics = fit(task, labels, task.dataset(examples, processor, labels), steps=steps)
     assert metrics["accuracy"] >= 0.95, metrics
 
 
-def test_token_classification_fits(renderer, vietnamese: Path) -> None:
+def test_token_classification_fits(processor, vietnamese: Path) -> None:
     task = get_task("pos")
     labels = task.labels(vietnamese)
     sentences = read_conllu(vietnamese / "vi_vtb-ud-train.conllu")[:N]
-    metrics = fit(task, labels, task.dataset(sentences, renderer, labels, L), steps=150)
+    metrics = fit(task, labels, task.dataset(sentences, processor, labels), steps=150)
     assert metrics["accuracy"] >= 0.95, metrics
 
 
-def test_biaffine_parser_fits(renderer, vietnamese: Path) -> None:
+def test_biaffine_parser_fits(processor, vietnamese: Path) -> None:
     task = get_task("ud")
     labels = task.labels()
     sentences = read_conllu(vietnamese / "vi_vtb-ud-train.conllu")[:N]
-    metrics = fit(task, labels, task.dataset(sentences, renderer, labels, L), steps=300)
+    metrics = fit(task, labels, task.dataset(sentences, processor, labels), steps=300)
     assert metrics["las"] >= 95.0, metrics
 
 
-def test_question_answering_fits(renderer, sib_eng: Path, tmp_path: Path) -> None:
+def test_question_answering_fits(processor, sib_eng: Path, tmp_path: Path) -> None:
     task = get_task("qa")
     texts = [e.text for e in get_task("sib").read(sib_eng / "train.tsv")[:N]]
     paragraphs = []
@@ -98,5 +98,5 @@ def test_question_answering_fits(renderer, sib_eng: Path, tmp_path: Path) -> Non
         paragraphs.append({"context": context, "qas": qas})
     (tmp_path / "train.json").write_text(json.dumps({"data": [{"paragraphs": paragraphs}]}), encoding="utf-8")
     examples = task.read(tmp_path / "train.json")
-    metrics = fit(task, [], task.dataset(examples, renderer, [], L), steps=400)
+    metrics = fit(task, [], task.dataset(examples, processor, []), steps=400)
     assert metrics["exact_match"] >= 95.0, metrics

@@ -35,12 +35,33 @@ def finetune(task: str, data: list[str], out: Path, *extra: str) -> dict:
     results = json.loads((out / "all_results.json").read_text())
     for name in ("train_results.json", "eval_results.json", "test_results.json", "config.json"):
         assert (out / name).is_file(), name
-    assert (out / "text_renderer_config.json").is_file()  # the renderer is saved beside the model
+    assert_processor_saved(out)
     config = json.loads((out / "config.json").read_text())
     assert config["finetuning_task"] == task
     state = json.loads((out / "trainer_state.json").read_text())
     assert state["best_model_checkpoint"] is not None  # selection on the task metric happened
     return results
+
+
+def assert_processor_saved(out: Path) -> None:
+    """The Trainer saved the PIXELProcessor beside the model, in output_dir and in every checkpoint, and the
+    folder runs as `AutoModel.from_pretrained(out)(**AutoProcessor.from_pretrained(out)(texts))`."""
+    import torch
+    from transformers import AutoModel, AutoProcessor
+
+    from pixel.data.processor import PROCESSOR_NAME, PIXELProcessor
+
+    checkpoints = sorted(out.glob("checkpoint-*"))
+    assert checkpoints
+    for folder in (out, *checkpoints):
+        assert (folder / PROCESSOR_NAME).is_file(), folder
+        assert (folder / "text_renderer_config.json").is_file(), folder  # as released checkpoints hold it
+    processor = AutoProcessor.from_pretrained(out)
+    assert type(processor) is PIXELProcessor and processor.max_seq_length == 64  # --max_seq_length
+    inputs = processor(["a", "b"], return_tensors="pt")
+    with torch.no_grad():
+        hidden = AutoModel.from_pretrained(out)(**inputs).last_hidden_state
+    assert hidden.shape[:2] == (2, inputs["attention_mask"].shape[1] + 1)  # CLS + patches
 
 
 @pytest.mark.parametrize("treebank", ["UD_Tamil-TTB", "UD_Vietnamese-VTB"])
