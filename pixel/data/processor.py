@@ -276,10 +276,11 @@ class PIXELProcessor:
                 "overflow windows are not batched here; use the renderer (or pixel.tasks.qa) for them"
             )
         if return_offset_mapping:
-            if self.renderer.rendering_strategy != "continuous":
+            if not self.renderer.uses("return_offset_mapping"):
                 raise ValueError(
-                    "return_offset_mapping needs rendering_strategy='continuous'; this renderer is "
-                    f"{self.renderer.rendering_strategy!r} (its patches follow words: use return_word_starts)"
+                    "return_offset_mapping needs a strategy that places text by pixels (continuous); this "
+                    f"renderer is {self.renderer.rendering_strategy!r} (its patches follow words: use "
+                    "return_word_starts)"
                 )
             render_kwargs["return_offset_mapping"] = True
         examples = _as_batch(text, text_pair, is_split_into_words)
