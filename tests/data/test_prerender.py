@@ -52,6 +52,13 @@ def test_shards_hold_the_blocks_and_a_manifest(shards, corpus):
     )
     assert [item["text"] for item in stored] == expected
     assert {item["language"] for item in stored} == {"en", "zh"}
+    # The reconstruction pictures' rows: the manifest's languages, each with its first stored block.
+    firsts = PretrainingDataset(
+        [TextSource(prerendered=str(shards))], shuffle_buffer=0
+    ).first_of_each_language()
+    order = list(manifest["languages"])
+    assert [item["language"] for item in firsts] == order
+    assert firsts == [next(item for item in stored if item["language"] == tag) for tag in order]
 
 
 @pytest.mark.parametrize("pixel_dtype", ["float32", "uint8"])

@@ -151,6 +151,14 @@ def test_dataset_yields_every_language_and_repeats(corpus):
     }
 
 
+def test_first_of_each_language_in_source_order(corpus):
+    dataset = PretrainingDataset(corpus[::-1], seed=0, shuffle_buffer=16)
+    stream = list(itertools.islice(dataset.examples(), 20))
+    firsts = dataset.first_of_each_language()
+    assert firsts == [next(item for item in stream if item["language"] == tag) for tag in ("uk", "en")]
+    assert dataset.first_of_each_language(max_items=0) == [stream[0]]  # looks no further than asked
+
+
 class _ItemByItem(PangoCairoTextRenderer):
     render_batch = None  # the collator then renders item by item
 
