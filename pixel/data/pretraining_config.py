@@ -4,7 +4,7 @@ A section is checked against the annotations of what it configures (a dataclass,
 ``check_mapping`` rejects unknown keys with a did-you-mean and checks each value against its annotation
 (``check_value``: ``int``, ``float``, ``tuple[float, ...]``, ``Literal[...]``, unions, nested dataclasses); a
 bad value raises ``ConfigError`` naming its key path (``data.sources[1].path``). The preset loader
-(``pixel.train.pretrain``) prefixes the YAML file or the ``--override`` it came from.
+(``pixel.train.pretrain_preset``) prefixes the YAML file or the ``--override`` it came from.
 
 ``PretrainingDataConfig`` is the ``data`` section: text sources, packing, span masking and batch layout, with its
 ranges checked on construction, and ``build`` makes the ``PretrainingDataset`` and ``PretrainingCollator``.

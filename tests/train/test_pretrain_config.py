@@ -42,15 +42,30 @@ def test_unknown_or_abbreviated_flag_is_named(flag, tmp_path, capsys):
 
 
 def test_no_flag_sets_a_boolean_false_and_flags_override_the_preset():
-    from pixel.train.pretrain import build_training_arguments, parse_arguments, read_preset
+    from pixel.train.pretrain import parse_arguments, read_preset
 
     cli, flags = parse_arguments(["--config", str(TINY), "--output_dir", "o", "--no_dataloader_pin_memory",
                                   "--seed", "7", "--bf16", "false"])  # fmt: skip
     assert flags == {"output_dir": "o", "dataloader_pin_memory": False, "seed": 7, "bf16": False}
-    args = build_training_arguments(read_preset(cli.config).training, flags)
+    args = read_preset(cli.config).training_arguments(flags)
     assert args.dataloader_pin_memory is False and args.seed == 7
     assert args.max_steps == 300 and args.learning_rate == pytest.approx(0.05 * 8 / 256)  # from the preset
     assert parse_arguments(["--config", str(TINY)])[1] == {}  # nothing given, nothing overrides the preset
+
+
+def test_training_arguments_layer_recipe_preset_and_flags():
+    from pixel.train.pretrain import read_preset
+
+    preset = read_preset(TINY)
+    args = preset.training_arguments({"output_dir": "o", "per_device_train_batch_size": 16})
+    assert args.learning_rate == pytest.approx(0.05 * 16 / 256)  # base lr x total batch / 256
+    assert args.weight_decay == 0.05 and args.lr_scheduler_kwargs == {"min_lr": 1e-4}  # recipe, then preset
+    assert preset.training_arguments({"output_dir": "o", "learning_rate": 1e-3}).learning_rate == 1e-3
+    with pytest.raises(UsageError) as error:
+        preset.training_arguments({"output_dir": "o", "warmup_steps": 10})
+    assert str(error.value) == f"{TINY}: training.warmup_ratio: give warmup_ratio or warmup_steps, not both"
+    with pytest.raises(UsageError, match="give --output_dir"):
+        preset.training_arguments({})
 
 
 def test_unknown_preset_key_names_file_key_and_suggestion(tmp_path, capsys):
@@ -80,12 +95,35 @@ def test_unknown_preset_key_names_file_key_and_suggestion(tmp_path, capsys):
         ("data.span_masking=maybe", "data.span_masking: expected true or false, got the string 'maybe'"),
         ("data.sources=[{path: a.tsv, langauge: en}]",
          "data.sources[0].langauge: unknown key (did you mean language?)"),
-        ("renderer.rgb=3", "renderer.rgb: expected true or false, got an integer 3"),
     ],
 )  # fmt: skip
 def test_wrong_type_names_key_and_expected_type(override, message, tmp_path, capsys):
     assert pretrain("--config", TINY, "--output_dir", tmp_path / "o", "--override", override) == 2
     assert one_error_line(capsys) == f"--override {override}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("renderer.rgb=3", "rgb=3 must be True or False, not int"),
+        ("renderer.rgbb=true", "PangoCairoTextRenderer got unexpected keyword argument 'rgbb' (did you mean 'rgb'?)"),
+        ("renderer.subfolder=x", "PangoCairoTextRenderer got unexpected keyword argument 'subfolder'"),
+        ("renderer=[1, 2]", "expected a mapping, got a list [1, 2]"),
+    ],
+)  # fmt: skip
+def test_bad_renderer_setting_is_the_renderers_own_error_naming_the_preset(
+    override, message, tmp_path, capsys
+):
+    """The renderer checks its settings itself; the error says which preset and overrides gave them."""
+    assert pretrain("--config", TINY, "--output_dir", tmp_path / "o", "--override", override) == 2
+    line = one_error_line(capsys)
+    origin = (
+        f"--override {override}"
+        if override.startswith("renderer=")
+        else f"{TINY} (with --override {override})"
+    )
+    assert line.startswith(f"{origin}: renderer: {message}"), line
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(
@@ -142,8 +180,9 @@ def test_debug_shows_the_traceback(tmp_path):
 
 @pytest.mark.parametrize("preset", sorted((TINY.parent).glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_presets_pass_their_checks(preset):
-    from pixel.train.pretrain import build_training_arguments, read_preset
+    from pixel.train.pretrain import read_preset
 
     checked = read_preset(preset)
-    args = build_training_arguments(checked.training, {"output_dir": "o", "use_cpu": True})
+    args = checked.training_arguments({"output_dir": "o", "use_cpu": True})
     assert checked.data.mask_ratio == 0.25 and args.warmup_steps == 0.05 and args.max_steps > 0
+    assert checked.model.mask_ratio == 0.25 and checked.renderer.rgb

@@ -1,5 +1,6 @@
 """Pre-rendered shards end to end (CLI), and uint8 pixels giving exactly the float path's loss."""
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -15,7 +16,7 @@ pytestmark = needs_sib200
 def test_prerender_then_train_from_the_shards(tmp_path):
     from pixel.data.pretraining import PretrainingDataset
     from pixel.data.text import TextSource
-    from pixel.train.pretrain import apply_overrides, build_data, build_renderer, load_preset
+    from pixel.train.pretrain import apply_overrides, build_data, load_preset, read_preset
 
     shards, out = tmp_path / "shards", tmp_path / "run"
     cli = [sys.executable, "-m", "pixel.cli", "pretrain", "--config", str(TINY), *SHORT]
@@ -26,19 +27,18 @@ def test_prerender_then_train_from_the_shards(tmp_path):
     assert set(manifest["languages"]) == {"en", "hi", "uk", "zh"}
 
     # The stored pixels equal the configured renderer's on-the-fly rendering of the same texts, masks included.
-    preset = apply_overrides(load_preset(TINY), FAST_OVERRIDES)
-    renderer = build_renderer(preset["renderer"])
-    preset["data"]["sources"] = [{"prerendered": str(shards)}]
-    dataset, collator = build_data(preset["data"], renderer, seed=42, batch_size=8)
+    preset = read_preset(TINY, FAST_OVERRIDES)
+    prerendered = dataclasses.replace(preset.data, sources=[TextSource(prerendered=str(shards))])
+    dataset, collator = prerendered.build(preset.renderer, seed=42, batch_size=8)
     items = list(itertools.islice(dataset.examples(), 40))
     assert all("pixels" in item for item in items)
     from_shards = collator(items)
     rendered = collator([{k: item[k] for k in ("text", "language", "example_id")} for item in items])
     assert all(torch.equal(from_shards[k], rendered[k]) for k in rendered)
-    # ... and the texts are the preset's blocks, in order.
+    # ... and the texts are the preset's blocks, in order (its data section as a plain mapping builds the same).
     stream = PretrainingDataset([TextSource(prerendered=str(shards))], shuffle_buffer=0).examples()
     original, _ = build_data(apply_overrides(load_preset(TINY), FAST_OVERRIDES)["data"],
-                             renderer, seed=42, batch_size=1)  # fmt: skip
+                             preset.renderer, seed=42, batch_size=1)  # fmt: skip
     assert [b["text"] for b in itertools.islice(stream, 40)] == [
         b["text"] for b in itertools.islice(original.examples(0, 1), 40)
     ]
@@ -61,18 +61,11 @@ def test_prerender_then_train_from_the_shards(tmp_path):
 def test_uint8_pixels_give_the_float_loss_bit_for_bit(tmp_path):
     from transformers import TrainingArguments
 
-    from pixel.model import PIXELConfig, PIXELForPreTraining
-    from pixel.train.pretrain import (
-        PretrainingTrainer,
-        apply_overrides,
-        build_data,
-        build_renderer,
-        load_preset,
-    )
+    from pixel.model import PIXELForPreTraining
+    from pixel.train.pretrain import PretrainingTrainer, read_preset
 
-    preset = apply_overrides(load_preset(TINY), FAST_OVERRIDES)
-    renderer = build_renderer(preset["renderer"])
-    dataset, collator = build_data(preset["data"], renderer, seed=3, batch_size=4)
+    preset = read_preset(TINY, FAST_OVERRIDES)
+    dataset, collator = preset.data.build(preset.renderer, seed=3, batch_size=4)
     assert collator.pixel_dtype == "uint8"  # the default of pixel pretrain
     items = list(itertools.islice(dataset.examples(), 4))
     uint8 = collator(items)
@@ -81,7 +74,7 @@ def test_uint8_pixels_give_the_float_loss_bit_for_bit(tmp_path):
     assert uint8["pixel_values"].dtype == torch.uint8 and float32["pixel_values"].dtype == torch.float32
 
     torch.manual_seed(0)
-    model = PIXELForPreTraining(PIXELConfig(**preset["model"], mask_ratio=0.25))
+    model = PIXELForPreTraining(preset.model)
     args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
     trainer = PretrainingTrainer(model=model, args=args, data_collator=collator)
     results = []
