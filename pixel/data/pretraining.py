@@ -27,6 +27,7 @@ from pixel.data import processor
 from pixel.data.packing import BlockPacker
 from pixel.data.prerender import read_manifest, stored_pixels
 from pixel.data.text import StoppingStrategy, TextSource, interleave_sources, load_source
+from pixel.data.transforms import pixel_batch
 
 __all__ = ["PretrainingDataset", "PretrainingCollator", "padded_length"]
 
@@ -179,10 +180,8 @@ class PretrainingCollator:
     masks are drawn exactly as for rendered items.
 
     The batch length follows the processor's ``padded_length`` rule (with CLS counted, see ``padded_length``
-    here); the pixels are written by ``_write_channels``, not by the processor's ``collate_encodings``, which
-    gives the same bytes but crops or pads every strip, stacks them, and leaves RGB batches channels-last in
-    memory: three copies where ``_write_channels`` makes one, straight into a C-contiguous batch, which
-    measured 3x the batching time in one worker (uint8, 0.4 -> 1.1 ms a sequence; rendering is 1-2 ms).
+    here) and the pixels are written by ``pixel_batch``, as the processor's ``collate_encodings`` writes them:
+    each row's text and EOS patches are copied once into a C-contiguous batch, the rest is white.
 
     Returns ``pixel_values (B, 3, 16, 16 L)`` (white padding), ``attention_mask (B, L)`` (text + EOS),
     ``patch_mask (B, L)`` (span mask; omitted without ``span_masking``) and ``noise (B, L)`` U[0, 1) for the
@@ -223,17 +222,17 @@ class PretrainingCollator:
             else padded_length(max(lengths), self.pad_multiple, self.max_patches)
         )
         batch_size = len(items)
-        shape = (batch_size, 3, PATCH, PATCH * seq_length)  # (B, 3, 16, 16 L)
-        pixel_values = np.empty(shape, dtype=np.dtype(self.pixel_dtype))
-        white = 255 if self.pixel_dtype == "uint8" else 1.0
+        pixel_values = pixel_batch(  # (B, 3, 16, 16 L)
+            [strip for strip, _ in strips],
+            PATCH * seq_length,
+            uint8=self.pixel_dtype == "uint8",
+            columns=[PATCH * length for length in lengths],
+        )
         attention_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
         patch_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
         noise = np.empty((batch_size, seq_length), dtype=np.float32)
         target = math.ceil(seq_length * self.mask_ratio)
-        for row, (item, (strip, _), length) in enumerate(zip(items, strips, lengths, strict=True)):
-            width = PATCH * length
-            _write_channels(strip, width, out=pixel_values[row, :, :, :width])
-            pixel_values[row, :, :, width:] = white  # padding
+        for row, (item, length) in enumerate(zip(items, lengths, strict=True)):
             attention_mask[row, :length] = 1.0
             rng = np.random.default_rng([self.seed, int(item["example_id"])])
             if self.span_masking is not None:
@@ -264,32 +263,3 @@ class PretrainingCollator:
         for k, encoding in zip(todo, encodings, strict=True):
             out[k] = encoding.pixel_values, int(encoding.num_text_patches)
         return out
-
-
-def _write_channels(pixels: np.ndarray, width: int, out: np.ndarray) -> None:
-    """Write the first ``width`` columns of a rendered strip into ``out`` (3, 16, width), channels first.
-
-    uint8 ``[16, W, 3]`` (RGB) or ``[16, W]`` (grayscale, broadcast to 3 channels). A float32 ``out`` gets values
-    in [0, 1], divided by 255 in float32 straight into the batch in one pass, bit-identical to
-    ``pixel_values_to_tensor`` (torchvision's ``ToTensor``); a uint8 ``out`` gets the bytes as they are.
-    """
-    pixels = np.asarray(pixels)
-    if pixels.ndim == 3 and pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    if pixels.ndim == 3 and pixels.shape[-1] == 3:
-        channels = pixels[:, :width].transpose(2, 0, 1)  # (16, W, 3) -> (3, 16, W), a view
-    elif pixels.ndim == 2:
-        channels = pixels[None, :, :width]  # (1, 16, W), broadcast over 3 channels
-    else:
-        raise ValueError(f"pixel_values must be [H, W] or [H, W, 3]; got shape {pixels.shape}")
-    if pixels.dtype == np.uint8:
-        if out.dtype == np.uint8:
-            out[...] = channels
-        else:
-            np.divide(channels, np.float32(255.0), out=out, dtype=np.float32)
-    elif np.issubdtype(pixels.dtype, np.floating) and out.dtype == np.float32:
-        out[...] = channels
-    else:
-        raise ValueError(
-            f"pixel_values must be uint8 (0-255) or, for float32 batches, float (0-1); got dtype {pixels.dtype}"
-        )

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from transformers import BatchFeature
 
-from pixel.data.transforms import pixel_values_to_tensor
+from pixel.data.transforms import pixel_batch
 
 if TYPE_CHECKING:
     from pixel.render import Encoding, PangoCairoTextRenderer
@@ -84,28 +84,6 @@ def padded_length(
     return length
 
 
-def _crop_or_pad(pixel_values: np.ndarray, width: int) -> np.ndarray:
-    """The first `width` columns of a strip, white-padded on the right if it is narrower."""
-    if pixel_values.shape[1] >= width:
-        return pixel_values[:, :width]
-    pad = [(0, 0), (0, width - pixel_values.shape[1])] + [(0, 0)] * (pixel_values.ndim - 2)
-    white = 255 if pixel_values.dtype == np.uint8 else 1.0
-    return np.pad(pixel_values, pad, constant_values=white)
-
-
-def _uint8_channels_first(pixel_values: np.ndarray) -> np.ndarray:
-    """uint8 `[P, W]` or `[P, W, 3]` -> `[3, P, W]`, the bytes unchanged (grayscale replicated)."""
-    if pixel_values.dtype != np.uint8:
-        raise ValueError(f"uint8 output needs uint8 strips, got dtype {pixel_values.dtype}")
-    if pixel_values.ndim == 3 and pixel_values.shape[-1] == 1:
-        pixel_values = pixel_values[..., 0]
-    if pixel_values.ndim == 2:
-        return np.broadcast_to(pixel_values, (3, *pixel_values.shape))  # (P, W) -> (3, P, W)
-    if pixel_values.ndim == 3 and pixel_values.shape[-1] == 3:
-        return pixel_values.transpose(2, 0, 1)  # (P, W, 3) -> (3, P, W)
-    raise ValueError(f"pixel_values must be [H, W] or [H, W, 3]; got shape {pixel_values.shape}")
-
-
 def collate_encodings(
     encodings: Sequence[Encoding],
     max_seq_length: int,
@@ -132,11 +110,8 @@ def collate_encodings(
         [e.num_text_patches for e in encodings], max_seq_length, padding, pad_to_multiple_of
     )
     width = length * encodings[0].pixel_values.shape[0]  # a patch is as wide as the strip is high
-    strips = [_crop_or_pad(np.asarray(e.pixel_values), width) for e in encodings]
-    if return_uint8:
-        pixels = torch.from_numpy(np.stack([_uint8_channels_first(s) for s in strips]))  # (B, 3, P, P L)
-    else:
-        pixels = torch.stack([pixel_values_to_tensor(s) for s in strips])  # (B, 3, P, P L)
+    strips = [e.pixel_values for e in encodings]
+    pixels = torch.from_numpy(pixel_batch(strips, width, uint8=return_uint8))  # (B, 3, P, P L)
     mask = np.stack([get_attention_mask(e.num_text_patches, length) for e in encodings])  # (B, L)
     batch = {"pixel_values": pixels, "attention_mask": torch.from_numpy(mask)}
     if return_word_starts:
