@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from pixel.data.pretraining import PretrainingCollator, PretrainingDataset, padded_length
+from pixel.data.pretraining_config import PretrainingDataConfig
 from pixel.data.text import TextSource
 from pixel.model import SpanMaskingGenerator
 from pixel.render import PangoCairoTextRenderer
-from pixel.train.pretrain import build_data
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sib200"
 TARGET = 1250
@@ -50,7 +50,9 @@ def main() -> None:
         for lang in ("eng_Latn", "hin_Deva", "ukr_Cyrl", "zho_Hans")
     ]
     data = {"data_dir": str(DATA), "sources": sources, "max_patches": args.max_patches, "shuffle_buffer": 0}
-    dataset, collator = build_data(data, renderer, seed=0, batch_size=args.batch_size)
+    dataset, collator = PretrainingDataConfig.from_dict(data).build(
+        renderer, seed=0, batch_size=args.batch_size
+    )
     assert isinstance(dataset, PretrainingDataset) and isinstance(collator, PretrainingCollator)
     assert isinstance(collator.span_masking, SpanMaskingGenerator) and isinstance(
         dataset.sources[0], TextSource

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import torch
 
+from pixel.data.pretraining_config import PretrainingDataConfig
 from pixel.model import PIXELConfig, PIXELForPreTraining
-from pixel.train.pretrain import apply_overrides, build_data, build_renderer, float_pixels, load_preset
+from pixel.train.pretrain import float_pixels
+from pixel.train.pretrain_preset import apply_overrides, build_renderer, load_preset
 
 REPO = Path(__file__).resolve().parents[1]
 SIB = REPO / ".." / "shared" / "data" / "sib200"
@@ -93,7 +95,7 @@ def main() -> None:
     batch_size = args.batch_size or int(training.get("per_device_train_batch_size", 32))
 
     renderer = make_renderer(preset.get("renderer") or {})
-    dataset, collator = build_data(data, renderer, seed=0, batch_size=batch_size)
+    dataset, collator = PretrainingDataConfig.from_dict(data).build(renderer, seed=0, batch_size=batch_size)
     model_settings = {**(preset.get("model") or {}), "mask_ratio": collator.mask_ratio}
     config = PIXELConfig(**model_settings)
     cuda = device.type == "cuda"

@@ -31,27 +31,9 @@ import torch
 from transformers import Trainer
 
 from pixel.cli import UsageError
-from pixel.data.pretraining_config import PretrainingDataConfig
-from pixel.train.pretrain_preset import (
-    PretrainingPreset,
-    apply_overrides,
-    build_renderer,
-    load_preset,
-    read_preset,
-)
+from pixel.train.pretrain_preset import PretrainingPreset, read_preset
 
-__all__ = [
-    "main",
-    "parse_arguments",
-    "PretrainingTrainer",
-    "float_pixels",
-    "build_data",
-    # the preset's, for callers of this module (benchmarks/)
-    "apply_overrides",
-    "build_renderer",
-    "load_preset",
-    "read_preset",
-]
+__all__ = ["main", "parse_arguments", "PretrainingTrainer", "float_pixels"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +126,6 @@ def float_pixels(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if pixel_values.dtype != torch.uint8:
         return batch
     return {**batch, "pixel_values": pixel_values.float() / 255}
-
-
-def build_data(data: Any, renderer: Any, seed: int, batch_size: int) -> tuple[Any, Any]:
-    """(dataset, collator) from a ``data`` section: a ``PretrainingDataConfig`` or its mapping (checked first)."""
-    config = data if isinstance(data, PretrainingDataConfig) else PretrainingDataConfig.from_dict(data)
-    return config.build(renderer, seed=seed, batch_size=batch_size)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,8 +15,9 @@ pytestmark = needs_sib200
 
 def test_prerender_then_train_from_the_shards(tmp_path):
     from pixel.data.pretraining import PretrainingDataset
+    from pixel.data.pretraining_config import PretrainingDataConfig
     from pixel.data.text import TextSource
-    from pixel.train.pretrain import apply_overrides, build_data, load_preset, read_preset
+    from pixel.train.pretrain_preset import apply_overrides, load_preset, read_preset
 
     shards, out = tmp_path / "shards", tmp_path / "run"
     cli = [sys.executable, "-m", "pixel.cli", "pretrain", "--config", str(TINY), *SHORT]
@@ -37,8 +38,8 @@ def test_prerender_then_train_from_the_shards(tmp_path):
     assert all(torch.equal(from_shards[k], rendered[k]) for k in rendered)
     # ... and the texts are the preset's blocks, in order (its data section as a plain mapping builds the same).
     stream = PretrainingDataset([TextSource(prerendered=str(shards))], shuffle_buffer=0).examples()
-    original, _ = build_data(apply_overrides(load_preset(TINY), FAST_OVERRIDES)["data"],
-                             preset.renderer, seed=42, batch_size=1)  # fmt: skip
+    plain = PretrainingDataConfig.from_dict(apply_overrides(load_preset(TINY), FAST_OVERRIDES)["data"])
+    original, _ = plain.build(preset.renderer, seed=42, batch_size=1)
     assert [b["text"] for b in itertools.islice(stream, 40)] == [
         b["text"] for b in itertools.islice(original.examples(0, 1), 40)
     ]
