@@ -27,11 +27,9 @@ from pixel.data import processor
 from pixel.data.packing import BlockPacker
 from pixel.data.prerender import read_manifest, stored_pixels
 from pixel.data.text import StoppingStrategy, TextSource, interleave_sources, load_source
-from pixel.data.transforms import pixel_batch
+from pixel.render.encoding import Encoding
 
 __all__ = ["PretrainingDataset", "PretrainingCollator", "padded_length"]
-
-PATCH = 16
 
 
 def padded_length(longest: int, multiple: int = 64, maximum: int = 511) -> int:
@@ -179,9 +177,9 @@ class PretrainingCollator:
     Items from pre-rendered shards (with ``pixels`` and ``num_text_patches``) are not rendered again; their
     masks are drawn exactly as for rendered items.
 
-    The batch length follows the processor's ``padded_length`` rule (with CLS counted, see ``padded_length``
-    here) and the pixels are written by ``pixel_batch``, as the processor's ``collate_encodings`` writes them:
-    each row's text and EOS patches are copied once into a C-contiguous batch, the rest is white.
+    The batch is the processor's: ``collate_encodings`` of the items' Encodings (pre-rendered rows become
+    Encodings of their stored strips) at the length ``padded_length`` gives here (the processor's rule with CLS
+    counted); the span masks and the masking noise are added per row.
 
     Returns ``pixel_values (B, 3, 16, 16 L)`` (white padding), ``attention_mask (B, L)`` (text + EOS),
     ``patch_mask (B, L)`` (span mask; omitted without ``span_masking``) and ``noise (B, L)`` U[0, 1) for the
@@ -212,54 +210,44 @@ class PretrainingCollator:
         self.renderer.max_seq_length = self.max_patches
 
     def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        # The batch is built in numpy and handed to torch once (torch.from_numpy, no copy): per-item torch ops
-        # cost more than the work itself in a single-threaded DataLoader worker.
-        strips = self._strips(items)  # (uint8 [16, W(, 3)], num_text_patches)
-        lengths = [min(num + 1, self.max_patches) for _, num in strips]  # text + EOS
+        encodings = self._encodings(items)
+        lengths = [min(e.num_text_patches + 1, self.max_patches) for e in encodings]  # text + EOS
         seq_length = (
             self.max_patches
             if self.pad_to_max
             else padded_length(max(lengths), self.pad_multiple, self.max_patches)
         )
-        batch_size = len(items)
-        pixel_values = pixel_batch(  # (B, 3, 16, 16 L)
-            [strip for strip, _ in strips],
-            PATCH * seq_length,
-            uint8=self.pixel_dtype == "uint8",
-            columns=[PATCH * length for length in lengths],
+        batch = processor.collate_encodings(  # pixel_values (B, 3, 16, 16 L), attention_mask (B, L)
+            encodings, seq_length, padding="max_length", return_uint8=self.pixel_dtype == "uint8"
         )
-        attention_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
-        patch_mask = np.zeros((batch_size, seq_length), dtype=np.float32)
-        noise = np.empty((batch_size, seq_length), dtype=np.float32)
+        # The masks are built in numpy and handed to torch once (torch.from_numpy, no copy): per-item torch ops
+        # cost more than the work itself in a single-threaded DataLoader worker.
+        patch_mask = np.zeros((len(items), seq_length), dtype=np.float32)
+        noise = np.empty((len(items), seq_length), dtype=np.float32)
         target = math.ceil(seq_length * self.mask_ratio)
         for row, (item, length) in enumerate(zip(items, lengths, strict=True)):
-            attention_mask[row, :length] = 1.0
             rng = np.random.default_rng([self.seed, int(item["example_id"])])
             if self.span_masking is not None:
                 patch_mask[row] = self.span_masking(seq_length, length, target, rng)
             noise[row] = rng.random(seq_length, dtype=np.float32)
-        batch = {
-            "pixel_values": torch.from_numpy(pixel_values),
-            "attention_mask": torch.from_numpy(attention_mask),
-            "noise": torch.from_numpy(noise),
-        }
+        batch["noise"] = torch.from_numpy(noise)
         if self.span_masking is not None:
             batch["patch_mask"] = torch.from_numpy(patch_mask)
         return batch
 
-    def _strips(self, items: list[dict[str, Any]]) -> list[tuple[np.ndarray, int]]:
-        """Every item's strip and text patches: read from a pre-rendered row, else rendered (all the batch's
-        texts in one ``render_batch`` call where the renderer has one: the same strips, faster)."""
-        out: list[tuple[np.ndarray, int] | None] = [None] * len(items)
+    def _encodings(self, items: list[dict[str, Any]]) -> list[Encoding]:
+        """Every item's Encoding: a pre-rendered row's stored strip, else rendered (all the batch's texts in one
+        ``render_batch`` call where the renderer has one: the same strips, faster)."""
+        out: list[Encoding | None] = [None] * len(items)
         todo = []
         for k, item in enumerate(items):
             if "pixels" in item:
-                out[k] = stored_pixels(item, self.max_patches), int(item["num_text_patches"])
+                out[k] = Encoding(stored_pixels(item, self.max_patches), int(item["num_text_patches"]))
             else:
                 todo.append(k)
         texts = [items[k]["text"] for k in todo]
         render_batch = getattr(self.renderer, "render_batch", None)
         encodings = render_batch(texts) if render_batch else [self.renderer(text) for text in texts]
         for k, encoding in zip(todo, encodings, strict=True):
-            out[k] = encoding.pixel_values, int(encoding.num_text_patches)
-        return out
+            out[k] = encoding
+        return [encoding for encoding in out if encoding is not None]

@@ -96,7 +96,8 @@ def collate_encodings(
 ) -> dict[str, torch.Tensor]:
     """Stack rendered Encodings into a padded batch of L patches (`padded_length`).
 
-    Returns `pixel_values` float32 `[B, 3, P, P*L]` in [0, 1] as `pixel_values_to_tensor` gives (uint8 0-255
+    Returns `pixel_values` float32 `[B, 3, P, P*L]` in [0, 1] as `pixel_values_to_tensor` gives for the text
+    and EOS patches of every strip, white after them (uint8 0-255
     with `return_uint8`, for DataLoader workers: divide by 255 on the device), `attention_mask` float32 `[B, L]`
     as `get_attention_mask` gives, and on request `word_starts` long `[B, L+1]` (each Encoding's word starts
     and EOS index, then -100, as the parser takes them) and `offset_mapping` long `[B, L, 2]` (characters per
@@ -109,9 +110,10 @@ def collate_encodings(
     length = padded_length(
         [e.num_text_patches for e in encodings], max_seq_length, padding, pad_to_multiple_of
     )
-    width = length * encodings[0].pixel_values.shape[0]  # a patch is as wide as the strip is high
+    P = encodings[0].pixel_values.shape[0]  # a patch is as wide as the strip is high
     strips = [e.pixel_values for e in encodings]
-    pixels = torch.from_numpy(pixel_batch(strips, width, uint8=return_uint8))  # (B, 3, P, P L)
+    text_and_eos = [P * min(e.num_text_patches + 1, length) for e in encodings]  # the rest is padding: white
+    pixels = torch.from_numpy(pixel_batch(strips, P * length, uint8=return_uint8, columns=text_and_eos))
     mask = np.stack([get_attention_mask(e.num_text_patches, length) for e in encodings])  # (B, L)
     batch = {"pixel_values": pixels, "attention_mask": torch.from_numpy(mask)}
     if return_word_starts:

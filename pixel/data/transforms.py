@@ -64,8 +64,8 @@ def pixel_batch(
 ) -> np.ndarray:
     """Strips as one C-contiguous batch ``[B, 3, H, width]``, each written once (``write_channels``).
 
-    Row ``b`` holds the first ``columns[b]`` columns of its strip (default: all it has, at most ``width``), then
-    white (255, or 1.0 for float32) up to ``width``. uint8 batches keep the bytes (a quarter of the float32 bytes
+    Row ``b`` holds the first ``columns[b]`` columns of its strip (default: ``width``; never more than the strip
+    has), then white (255, or 1.0 for float32) up to ``width``. uint8 batches keep the bytes (a quarter of the float32 bytes
     for DataLoader workers to move; divide by 255 on the device).
     """
     if not strips:
@@ -77,7 +77,7 @@ def pixel_batch(
         strip = np.asarray(strip)
         if strip.shape[0] != height:
             raise ValueError(f"strip {row} is {strip.shape[0]} px high, strip 0 is {height} px")
-        used = min(strip.shape[1] if columns is None else columns[row], width)
+        used = min(strip.shape[1], width, width if columns is None else columns[row])  # a narrow strip: all
         write_channels(strip, out[row, :, :, :used])
         out[row, :, :, used:] = white
     return out
