@@ -4,6 +4,7 @@ reconstruction images for visualisation."""
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -158,6 +159,15 @@ class PIXELForPreTraining(PIXELPreTrainedModel):
 
     def __init__(self, config: PIXELConfig) -> None:
         super().__init__(config)
+        if config.mask_ratio == 0:  # PIXEL-M4's config default; its pretraining script (and ours) set 0.25
+            warnings.warn(
+                "PIXELForPreTraining with mask_ratio=0 removes no patch, with or without a patch_mask: the "
+                "reconstruction loss is NaN (0 / 0) and reconstructions show the input. Set mask_ratio "
+                "(published pretraining: 0.25), e.g. PIXELConfig(mask_ratio=0.25) or from_pretrained(..., "
+                "mask_ratio=0.25).",
+                UserWarning,
+                stacklevel=2,
+            )
         self.vit = PIXELModel(config, add_pooling_layer=False, trainable_position_embeddings=False)
         self.decoder = PIXELDecoder(config)
         self.post_init()

@@ -189,3 +189,13 @@ def test_embed_is_masked_mean_of_a_layer(make_config, make_batch):
     torch.testing.assert_close(
         model.embed(pixel_values, attention_mask)[0], out.last_hidden_state[0, 1:].mean(0)
     )
+
+
+def test_mask_ratio_zero_warns_that_the_loss_is_nan(build, make_batch):
+    """PIXEL-M4's config default (0.0) masks nothing: a user building a pretraining model from defaults is told
+    before the NaN, not after."""
+    with pytest.warns(UserWarning, match="mask_ratio=0 removes no patch"):
+        model = build(mask_ratio=0.0)
+    pixel_values, attention_mask = make_batch()
+    out = model(pixel_values, attention_mask, patch_mask=torch.ones(2, 12), noise=torch.rand(2, 12))
+    assert out.mask.sum() == 0 and torch.isnan(out.loss)  # what the warning says
