@@ -11,8 +11,8 @@ Strategies:
   Brahmic syllable continues) per block shaped as one run; CJK one cluster per block; Arabic/Hebrew words whole
   (joining and bidi by Pango).
 - ``words``: one block per word, shaped as a whole.
-- ``mono``: monospaced cells (Lotz et al., 2023): every character in a fixed half-patch cell, 2 per patch,
-  each word starting at a new patch.
+- ``mono``: monospaced cells (Lotz et al., 2023): every shaping cluster in a fixed half-patch cell, 2 per
+  patch, each word starting at a new patch.
 - ``continuous``: the published PIXEL renderer: a sentence is one shaped run; word lists draw ``word + " "``.
 """
 
@@ -25,7 +25,6 @@ import regex
 
 from pixel.render.pango import is_rtl_char
 
-_GRAPHEME = regex.compile(r"\X")
 # A grapheme cluster, then every following cluster that cannot be shaped apart from it: one that starts with a
 # mark (UAX #29 leaves spacing marks such as Myanmar aa U+102C and visarga U+1038 on their own) or a joiner, or
 # one that follows a virama or invisible stacker (Khmer coeng U+17D2, Myanmar U+1039, Balinese adeg-adeg,
@@ -99,10 +98,12 @@ def whole_word(word: str, rtl: bool) -> list[Block]:
 
 
 def mono_cells(word: str, rtl: bool, cell: int) -> list[Block]:
-    """Each grapheme cluster in a fixed cell, two cells per patch, so characters sit at fixed positions."""
+    """Each shaping cluster (``shaping_clusters``) in a fixed cell, two cells per patch, so characters sit at fixed
+    positions; a cluster is a run of its own, so a cell never cuts a syllable HarfBuzz must shape whole (a wide
+    syllable, e.g. Myanmar, inks past its cell)."""
     blocks: list[Block] = []
     pending: list[str] = []
-    for cluster in _GRAPHEME.findall(word):
+    for cluster in shaping_clusters(word):
         if _WIDE_SCRIPT.match(cluster):  # a CJK character fills both cells of its patch
             if pending:
                 blocks.append(Block(tuple(pending), cell=cell))

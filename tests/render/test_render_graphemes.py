@@ -60,6 +60,8 @@ def test_grapheme_bigrams_insert_no_dotted_circles_in_any_script(make_renderer, 
     assert sum(inserted_dotted_circles(backend, run) for run in runs) == 0
     assert enc.num_inserted_dotted_circles == 0
     assert quiet(make_renderer("grapheme_bigrams", use_cache=False), text).num_inserted_dotted_circles == 0
+    # ``mono`` draws every shaping cluster as its own run in its own cell: no circle either.
+    assert quiet(make_renderer("mono"), text).num_inserted_dotted_circles == 0
     # The published code-point bigrams cut every mark from its base: the field sees those circles.
     bigrams = make_renderer("bigrams")
     legacy = quiet(bigrams, text).num_inserted_dotted_circles
