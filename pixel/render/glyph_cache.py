@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pixel.render.glyphs import inserted_dotted_circles, may_need_a_base
 from pixel.render.pango import PangoBackend, new_canvas, surface_coverage
 
 _CODE_POINTS = 0x110000
@@ -45,7 +46,8 @@ def _grown(array: np.ndarray, used: int, extra: int) -> np.ndarray:
 
 
 class GlyphCache:
-    """Per code point: advance width, missing-glyph count, inked columns (stored column-major in an atlas)."""
+    """Per code point: advance width, missing-glyph and dotted-circle counts, inked columns (stored column-major
+    in an atlas)."""
 
     def __init__(self, backend: PangoBackend, pixels_per_patch: int, max_megabytes: float = 64.0) -> None:
         self.backend, self.P = backend, pixels_per_patch
@@ -65,6 +67,9 @@ class GlyphCache:
         capacity = 256
         self.width = np.zeros(capacity, np.int64)
         self.unknown = np.zeros(capacity, np.int64)
+        self.circles = np.zeros(
+            capacity, np.int64
+        )  # dotted circles HarfBuzz inserts into the code point alone
         self.direct = np.zeros(capacity, bool)
         self.ink_left = np.zeros(capacity, np.int64)  # first inked column relative to the glyph's x
         self.ink_columns = np.zeros(capacity, np.int64)
@@ -107,9 +112,11 @@ class GlyphCache:
         P, W, k = self.P, self.scratch_width, len(code_points)
         chars = [chr(cp) for cp in code_points.tolist()]
         surface, context = new_canvas(k * W, P, rgb=False)
-        extents = [
-            self.backend.draw(context, char, i * W + self.scratch_origin, P) for i, char in enumerate(chars)
-        ]
+        extents, circles = [], []
+        for i, char in enumerate(chars):
+            extents.append(self.backend.draw(context, char, i * W + self.scratch_origin, P))
+            # Counted on the layout just drawn (``Encoding.num_inserted_dotted_circles``).
+            circles.append(inserted_dotted_circles(self.backend, char) if may_need_a_base(char) else 0)
         coverage = surface_coverage(surface)  # (P, k * W)
         inked = np.asarray(coverage.reshape(P, k, W).any(axis=0))  # (k, W): inked columns of each window
         lo = inked.argmax(axis=1)
@@ -119,9 +126,10 @@ class GlyphCache:
         direct = inked[:, 0] | inked[:, -1] | (unknown > 0)
         n = np.where(inked.any(axis=1) & ~direct, hi - lo, 0)
         gids = slice(self._count, self._count + k)
-        for name in ("width", "unknown", "direct", "ink_left", "ink_columns", "atlas_start"):
+        for name in ("width", "unknown", "circles", "direct", "ink_left", "ink_columns", "atlas_start"):
             setattr(self, name, _grown(getattr(self, name), self._count, k))
         self.width[gids], self.unknown[gids], self.direct[gids] = width, unknown, direct
+        self.circles[gids] = circles
         self.ink_left[gids] = np.where(n > 0, lo - self.scratch_origin, 0)
         self.ink_columns[gids] = n
         first = n.cumsum() - n

@@ -10,7 +10,7 @@ public ones (``PangoItem``, ``PangoAnalysis``, ``PangoGlyphString``), which pang
 from __future__ import annotations
 
 import ctypes.util
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 
 import cffi
@@ -50,6 +50,12 @@ _MAY_NEED_A_BASE = regex.compile(
 )
 _pango = pangocffi.pango
 _pffi = pangocffi.ffi
+
+
+def may_need_a_base(text: str) -> bool:
+    """Whether shaping ``text`` can insert a dotted circle: it holds a mark or a letter of a script HarfBuzz
+    shapes by syllables (every other code point, shaped alone, gets none; tested over all of Unicode)."""
+    return _MAY_NEED_A_BASE.search(text) is not None
 
 
 @cache
@@ -98,53 +104,22 @@ def inserted_dotted_circles(backend: PangoBackend, text: str) -> int:
 class DottedCircles:
     """Inserted dotted circles per run, memoised: a run is shaped once more when first counted, then looked up.
 
-    ``bigrams`` text is counted from a table of the circles each code point gets alone. The run memo is emptied
-    when it holds ``max_entries`` runs (counts never change).
+    (``bigrams`` counts each code point once, in its glyph cache.) The memo is emptied when it holds
+    ``max_entries`` runs (counts never change).
     """
 
     def __init__(self, backend: PangoBackend, max_entries: int = 200_000) -> None:
         self.backend, self.max_entries = backend, max_entries
         self._runs: dict[str, int] = {}
-        self._alone: np.ndarray | None = None  # int8 [0x10000], a BMP code point alone; -1: unknown
 
     def run(self, text: str) -> int:
         found = self._runs.get(text)
         if found is None:
             if len(self._runs) >= self.max_entries:
                 self._runs.clear()
-            found = inserted_dotted_circles(self.backend, text) if _MAY_NEED_A_BASE.search(text) else 0
+            found = inserted_dotted_circles(self.backend, text) if may_need_a_base(text) else 0
             self._runs[text] = found
         return found
 
     def runs(self, texts: Iterable[str]) -> int:
         return sum(map(self.run, texts))
-
-    def code_points(self, words: Sequence[str]) -> int:
-        """The circles of ``words`` when every code point is shaped alone (``bigrams``).
-
-        A table of the BMP code points (64 KiB: it stays in the CPU cache) gives each its count, 0 or 1 (one
-        cluster); code points not counted yet and astral ones (surrogate pairs in UTF-16) take ``_count_each``.
-        """
-        text = "".join(words)
-        if text.isascii():  # no ASCII code point gets a circle
-            return 0
-        if self._alone is None:
-            self._alone = np.full(0x10000, -1, np.int8)
-        counts = self._alone[np.frombuffer(text.encode("utf-16-le", "surrogatepass"), np.uint16)]
-        if counts.min() < 0:
-            return self._count_each(text)
-        return int(np.count_nonzero(counts))
-
-    def _count_each(self, text: str) -> int:
-        """``code_points`` code point by code point, filling the BMP table."""
-        code_points, repeats = np.unique(
-            np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32), return_counts=True
-        )
-        assert self._alone is not None  # allocated by ``code_points``, the only caller
-        total = 0
-        for cp, k in zip(code_points.tolist(), repeats.tolist(), strict=True):
-            n = self.run(chr(cp))
-            if cp < 0xD800 or 0xE000 <= cp < 0x10000:  # surrogates stay -1: they mark astral code points
-                self._alone[cp] = n
-            total += n * k
-        return total

@@ -52,6 +52,7 @@ _FIELDS = (
     "ink_lo",
     "ink_hi",
     "unknown",
+    "circles",
     "direct",
     "glyph_start",
     "glyph_count",
@@ -111,6 +112,7 @@ class WordCache:
         self.ink_lo = np.zeros(capacity, np.int64)
         self.ink_hi = np.zeros(capacity, np.int64)
         self.unknown = np.zeros(capacity, np.int64)
+        self.circles = np.zeros(capacity, np.int64)  # dotted circles in its code points, each shaped alone
         self.direct = np.zeros(capacity, bool)
         self.glyph_start = np.zeros(capacity, np.int64)  # its glyphs in glyph_ids / glyph_x
         self.glyph_count = np.zeros(capacity, np.int64)
@@ -190,6 +192,9 @@ class WordCache:
             self.unknown[rows] = np.bincount(owner, g.unknown[ids], n_words)
             self.direct[rows] = np.bincount(owner, g.direct[ids], n_words) > 0
             self.state[rows] |= self.direct[rows].astype(np.uint8)  # _DIRECT
+        circles = g.circles[ids]
+        if circles.any():  # only text with marks or syllable-shaped scripts
+            self.circles[rows] = np.bincount(np.arange(n_words).repeat(lengths), circles, n_words)
         self.glyph_start[rows] = self._glyphs_used + lay.word_first
         self.glyph_count[rows] = lengths
         used = slice(self._glyphs_used, self._glyphs_used + len(ids))

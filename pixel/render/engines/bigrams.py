@@ -98,9 +98,7 @@ class BigramsEngine(PatchEngine):
             pieces.append(layout.piece)
         ids = pieces[0].ids if len(pieces) == 1 else np.concatenate([piece.ids for piece in pieces])
         cache = self.words_cache
-        missing = int(cache.unknown[ids].sum())
-        count = self.dotted_circles.code_points
-        circles = sum(count(layout.drawn_words) for layout in layouts if isinstance(layout, CachedLayout))
+        missing, circles = int(cache.unknown[ids].sum()), int(cache.circles[ids].sum())
         gray = cache.assemble(pieces, self.config.max_seq_length)
         pixels = self._draw_direct(layouts) if gray is None else self.channels(gray)
         return blacken(pixels, black, self.config.pixels_per_patch), missing, circles
@@ -156,8 +154,7 @@ class BigramsEngine(PatchEngine):
             if gray is None:
                 pixels, missing, circles = self._draw([layout], [eos])
             else:
-                missing = int(cache.unknown[piece.ids].sum())
-                circles = self.dotted_circles.code_points(layout.drawn_words)
+                missing, circles = int(cache.unknown[piece.ids].sum()), int(cache.circles[piece.ids].sum())
                 pixels = blacken(self.channels(gray), [eos], P)
             encodings.append(text_encoding(layout, eos, pixels, missing, circles))
         return encodings
