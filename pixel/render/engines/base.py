@@ -24,7 +24,6 @@ import numpy as np
 from pixel.render.compose import draw_direct
 from pixel.render.config import RendererConfig
 from pixel.render.encoding import Encoding
-from pixel.render.glyphs import DottedCircles
 from pixel.render.layout import SentenceLayout
 from pixel.render.pango import PangoBackend
 from pixel.render.strategies import is_rtl, split_words
@@ -64,12 +63,11 @@ class Engine(Protocol):
 
 
 class EngineBase:
-    """The Pango backend of a config, built on first use, and the dotted-circle counter on it."""
+    """The Pango backend of a config, built on first use."""
 
     def __init__(self, config: RendererConfig) -> None:
         self.config = config
         self._backend: PangoBackend | None = None
-        self._circles: DottedCircles | None = None
 
     @property
     def backend(self) -> PangoBackend:
@@ -85,13 +83,6 @@ class EngineBase:
                 lift=2 if config.strategy.published else 0,  # the published renderers' baseline
             )
         return self._backend
-
-    @property
-    def dotted_circles(self) -> DottedCircles:
-        """Counts the dotted circles HarfBuzz inserts into runs (``Encoding.num_inserted_dotted_circles``)."""
-        if self._circles is None:
-            self._circles = DottedCircles(self.backend)
-        return self._circles
 
     def channels(self, gray: np.ndarray) -> np.ndarray:
         """``gray`` as the renderer returns pixels: itself, or ``[H, W, 3]`` when ``rgb``."""

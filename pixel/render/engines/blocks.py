@@ -15,6 +15,7 @@ import numpy as np
 from pixel.render.compose import TileCache, block_patches
 from pixel.render.config import RendererConfig
 from pixel.render.engines.base import PatchEngine, blacken
+from pixel.render.glyphs import DottedCircles
 from pixel.render.layout import SentenceLayout, WordPlan, google_quirk, layout_words
 from pixel.render.strategies import Block, BlockFunction
 
@@ -29,6 +30,14 @@ class BlockEngine(PatchEngine):
         self.block_function: BlockFunction = strategy.blocks
         self.quirks = strategy.published  # the published bigrams renderer's truncation and word map
         self._cache: TileCache | None = None
+        self._circles: DottedCircles | None = None
+
+    @property
+    def dotted_circles(self) -> DottedCircles:
+        """Counts the dotted circles HarfBuzz inserts into runs (``Encoding.num_inserted_dotted_circles``)."""
+        if self._circles is None:
+            self._circles = DottedCircles(self.backend)
+        return self._circles
 
     @property
     def cache(self) -> TileCache:
