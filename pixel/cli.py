@@ -19,7 +19,7 @@ import contextvars
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["COMMANDS", "ArgumentParser", "OneLineErrors", "UsageError", "debugging", "main", "run_command"]
 
@@ -57,24 +57,24 @@ class UsageError(ValueError):
     """Bad input on the command line or in a preset (exit code 2); the message names the flag or key, and the fix."""
 
 
-class OneLineErrors:
-    """argparse mixin: an error is one line ``prog: error: message`` and exit code 2.
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse parser whose error is one line ``prog: error: message`` and exit code 2; put it first among the
+    bases of a parser class (``class P(OneLineErrors, HfArgumentParser)``).
 
     argparse prints the whole usage first, hundreds of lines for a parser of ``TrainingArguments``.
     """
-
-    prog: str
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-class ArgumentParser(OneLineErrors, argparse.ArgumentParser):
+class ArgumentParser(OneLineErrors):
     """The parser of every ``pixel`` subcommand: one-line errors, and no abbreviated flags (``--max_step`` must not
     stand for ``--max_steps``)."""
 
-    def __init__(self, *args, allow_abbrev: bool = False, **kwargs) -> None:
-        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+    def __init__(self, *args: Any, allow_abbrev: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_abbrev = allow_abbrev  # what argparse's __init__ does with it; read when parsing
 
 
 def debugging() -> bool:

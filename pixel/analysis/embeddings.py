@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
     from pixel.data.processor import PIXELProcessor
 
 __all__ = ["EmbeddingRun", "embed_layers", "load_model", "load_processor"]
@@ -35,7 +37,7 @@ def check_model_source(source: str | Path) -> None:
         raise FileNotFoundError(f"model folder {path} does not exist")
 
 
-def load_model(source: str | Path, model_class: type | None = None, **kwargs: Any) -> Any:
+def load_model(source: str | Path, model_class: type[PreTrainedModel] | None = None, **kwargs: Any) -> Any:
     """`model_class.from_pretrained(source)` in eval mode (default `PIXELModel`; a pretraining checkpoint works, its
     decoder weights are ignored)."""
     from pixel.model import PIXELModel

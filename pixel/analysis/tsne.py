@@ -95,6 +95,8 @@ def run_tsne(
     **embed_options: Any,
 ) -> TSNEResult:
     """Embed the first `num_sentences` rows of the split in each language; t-SNE each chosen layer (default all)."""
+    if layers is not None and len(layers) == 0:
+        raise ValueError("layers is empty: give at least one layer (None = all)")
     splits = read_parallel(data_dir, languages, split)
     texts, labels = [], []
     for lang, sib in splits.items():
@@ -106,6 +108,6 @@ def run_tsne(
     chosen = list(range(len(embeddings))) if layers is None else list(layers)
     points = []
     for layer in chosen:
-        coords, perplexity = tsne_points(embeddings[layer], seed, perplexity)
+        coords, used = tsne_points(embeddings[layer], seed, perplexity)  # the same for every layer (same n)
         points.append(coords)
-    return TSNEResult(chosen, points, labels, float(perplexity), seed)
+    return TSNEResult(chosen, points, labels, float(used), seed)

@@ -12,6 +12,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pixel.render import PangoCairoTextRenderer
 
 __all__ = ["BlockPacker", "PackingStats", "renderer_measure"]
 
@@ -19,7 +23,7 @@ __all__ = ["BlockPacker", "PackingStats", "renderer_measure"]
 Measure = Callable[[str], int | None]
 
 
-def renderer_measure(renderer: object, max_patches: int) -> Measure:
+def renderer_measure(renderer: PangoCairoTextRenderer, max_patches: int) -> Measure:
     """A ``Measure`` backed by a copy of ``renderer`` whose canvas is one patch wider than ``max_patches``.
 
     The extra patch matters: a text that fills the whole canvas gets its EOS clamped onto its last patch, which

@@ -69,7 +69,7 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
     base_dir: Path | None = None
     skip_batches: int = 0
     map_batch_size: int = 64  # documents packed per call; small so the first blocks come quickly
-    packers: list[BlockPacker] = field(default_factory=list, init=False, repr=False)
+    packers: list[BlockPacker | None] = field(default_factory=list, init=False, repr=False)  # per source
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -150,13 +150,12 @@ class PretrainingDataset(torch.utils.data.IterableDataset):
                 fn_kwargs={"packer": packer, "language": source.tag},
             )
             streams.append(stream)
-        probabilities = [s.probability for s in self.sources]
-        if all(p is None for p in probabilities):
-            probabilities = None
-        elif any(p is None for p in probabilities):
-            raise ValueError(f"give a probability for every source or for none: {probabilities}")
+        given = [s.probability for s in self.sources]
+        probabilities = [p for p in given if p is not None]
+        if 0 < len(probabilities) < len(given):
+            raise ValueError(f"give a probability for every source or for none: {given}")
         stream = interleave_sources(
-            streams, probabilities, seed=self.seed + epoch, stopping_strategy=self.stopping_strategy
+            streams, probabilities or None, seed=self.seed + epoch, stopping_strategy=self.stopping_strategy
         )
         if self.shuffle_buffer > 1:
             stream = stream.shuffle(seed=self.seed + epoch, buffer_size=self.shuffle_buffer)

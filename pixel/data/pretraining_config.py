@@ -76,7 +76,7 @@ def field_types(target: type | Callable[..., Any]) -> dict[str, Any]:
     if dataclasses.is_dataclass(target):
         hints = typing.get_type_hints(target)
         return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(target) if f.init}
-    function = target.__init__ if isinstance(target, type) else target
+    function = target.__init__ if inspect.isclass(target) else target
     hints = typing.get_type_hints(function)
     named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     parameters = inspect.signature(function).parameters.values()
@@ -158,7 +158,7 @@ def _check_plain(value: Any, kind: Any, args: tuple, key: str) -> Any:
         return dict(value) if isinstance(value, Mapping) else _MISMATCH
     if isinstance(kind, type) and issubclass(kind, Enum):
         return value if value in {member.value for member in kind} or isinstance(value, kind) else _MISMATCH
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         if isinstance(value, kind):
             return value
         return from_mapping(kind, value, key) if isinstance(value, Mapping) else _MISMATCH
@@ -203,7 +203,7 @@ def _describe_type(annotation: Any) -> str:
         return names[kind]
     if isinstance(kind, type) and issubclass(kind, Enum):
         return "one of " + ", ".join(repr(m.value) for m in kind)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return f"a mapping of {kind.__name__} fields"
     return getattr(kind, "__name__", str(kind))
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import torch
@@ -138,15 +138,18 @@ def reported_metrics(
     return report
 
 
-class RenderedDataset(torch.utils.data.Dataset):
+EncoderT = TypeVar("EncoderT", bound=Callable[[Any], dict[str, Any]])
+
+
+class RenderedDataset(torch.utils.data.Dataset, Generic[EncoderT]):
     """Examples encoded (rendered) on the fly: item i is `encoder(examples[i])`, a dict with the rendered
     `"encoding"` and the example's label tensors, which `Task.collator` batches.
 
     `encoder` is a picklable object (DataLoader workers); word-level encoders also offer `dropped_words(example)`,
-    which `truncation_report` uses.
+    which `truncation_report` uses. The type parameter is the encoder's class, for tasks that read it back (QA).
     """
 
-    def __init__(self, examples: Sequence[Any], encoder: Callable[[Any], dict[str, Any]]):
+    def __init__(self, examples: Sequence[Any], encoder: EncoderT):
         self.examples = list(examples)
         self.encoder = encoder
 

@@ -132,6 +132,8 @@ def _text_columns(path: Path, header: list[str], wanted: Sequence[str] | None, p
     else:
         options = _PAIR_COLUMNS if pair else tuple((c,) for c in _SINGLE_COLUMNS)
         columns = next((o for o in options if all(c in header for c in o)), options[0])
+    if len(columns) not in (1, 2):
+        raise ValueError(f"{path}: give one text column or two (a pair), got {len(columns)}: {columns}")
     return columns
 
 
@@ -159,7 +161,7 @@ def read_examples(
         label = row.get(label_column) if label_column else None
         examples.append(
             TextExample(
-                text=texts if len(texts) > 1 else texts[0],
+                text=(texts[0], texts[1]) if len(texts) == 2 else texts[0],
                 label=None if label is None else str(label),
                 id=str(row[id_column]) if id_column else str(line),
                 source=str(path),
@@ -361,15 +363,16 @@ class ClassificationTask(Task):
         return [labels[best[0]], *(field for c in best[:k] for field in (labels[c], f"{prediction[c]:.4f}"))]
 
     def encode_raw(self, text: str, line: int = 1, source: str = "<input>") -> TextExample:
-        where = {"id": "", "source": source, "line": line}  # no id of its own: the `id` column is the line
+        # no id of its own: the `id` column is the line
         if self.pair:
             if "\t" not in text:
                 raise ValueError(
                     f"{source}:{line}: pair classification input needs the two texts separated by a tab"
                 )
             a, b = text.split("\t", 1)
-            return TextExample((a, b), **where)
-        return TextExample(glue_strip_spaces(text) if self.strip_spaces else text, **where)
+            return TextExample((a, b), id="", source=source, line=line)
+        text = glue_strip_spaces(text) if self.strip_spaces else text
+        return TextExample(text, id="", source=source, line=line)
 
 
 def _tsv_row(fields: Sequence[str]) -> str:

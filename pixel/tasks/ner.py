@@ -63,7 +63,9 @@ def read_conll_ner(path: Path) -> list[TaggedSentence]:
     def flush() -> None:
         if words:
             sentences.append(TaggedSentence(list(words), list(tags), str(path), list(lines)))
-        words.clear(), tags.clear(), lines.clear()
+        words.clear()
+        tags.clear()
+        lines.clear()
 
     for number, line in enumerate(open_text(path), start=1):
         line = line.rstrip("\r\n")
@@ -100,7 +102,7 @@ def _hf_sentences(dataset: Any, source: str) -> list[TaggedSentence]:
 def _class_label_names(dataset: Any) -> list[str] | None:
     feature = dataset.features["ner_tags"]
     inner = getattr(feature, "feature", None)
-    return list(inner.names) if hasattr(inner, "names") else None
+    return list(inner.names) if inner is not None and hasattr(inner, "names") else None
 
 
 def load_hf_ner(name_or_path: str | Path, split: str, config: str | None = None) -> list[TaggedSentence]:

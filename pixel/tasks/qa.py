@@ -223,7 +223,8 @@ class QAEncoder:
                 )
                 for c in (first, last)
             ]
-            return (holding[0], holding[1]) if None not in holding else (cls, cls)
+            start, end = holding
+            return (start, end) if start is not None and end is not None else (cls, cls)
         span = _answer_words(example)
         if span is None:
             return cls, cls
@@ -239,13 +240,16 @@ class QAEncoder:
 
 
 def decode_answers(
-    dataset: RenderedDataset, start_logits: np.ndarray, end_logits: np.ndarray, max_answer_words: int = 30
+    dataset: RenderedDataset[QAEncoder],
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    max_answer_words: int = 30,
 ) -> dict[str, str]:
     """Best answer text per example id: argmax of start+end logits over word spans of every window.
 
     Continuous windows score patch spans instead (at most ``2 * max_answer_words`` patches).
     """
-    encoder: QAEncoder = dataset.encoder  # type: ignore[assignment]
+    encoder = dataset.encoder
     best: dict[int, tuple[float, int, int]] = {}  # example -> (score, first char, end char)
     for k, window in enumerate(dataset.examples):
         n = len(window.starts)
@@ -333,7 +337,7 @@ class QATask(Task):
     stride: int | None = None
     max_answer_words: int = 30
     # dataset() per examples list (by id), so write_predictions can map window rows back to examples
-    _datasets: dict[int, RenderedDataset] = field(default_factory=dict, repr=False)
+    _datasets: dict[int, RenderedDataset[QAEncoder]] = field(default_factory=dict, repr=False)
 
     def find_split(self, data_dir: Path, split: str) -> Path:
         return split_file(data_dir, split, _SPLIT_FILES)
@@ -349,7 +353,7 @@ class QATask(Task):
 
     def dataset(
         self, examples: Sequence[QAExample], processor: PIXELProcessor, labels: list[str]
-    ) -> RenderedDataset:
+    ) -> RenderedDataset[QAEncoder]:
         """Renders every example once to find its windows; items are windows (several per long context)."""
         stride = self.window_stride(processor.max_seq_length)
         encoder = QAEncoder(processor, list(examples), stride)
@@ -375,7 +379,7 @@ class QATask(Task):
     def compute_metrics(self, eval_pred: Any) -> dict[str, float]:
         raise RuntimeError("QA metrics need the evaluation dataset: use task.metrics_for(dataset)")
 
-    def metrics_for(self, dataset: RenderedDataset) -> Any:
+    def metrics_for(self, dataset: RenderedDataset[QAEncoder]) -> Any:
         def compute(eval_pred: Any) -> dict[str, float]:
             logits = np.asarray(eval_pred.predictions)
             answers = decode_answers(dataset, logits[:, 0], logits[:, 1], self.max_answer_words)
@@ -384,7 +388,11 @@ class QATask(Task):
         return compute
 
     def baseline(
-        self, gold: Any, dataset: RenderedDataset, train: Sequence[QAExample] | None, labels: list[str]
+        self,
+        gold: Any,
+        dataset: RenderedDataset[QAEncoder],
+        train: Sequence[QAExample] | None,
+        labels: list[str],
     ) -> Baseline:
         """The first word of the context as every answer (an empty answer scores 0); needs no statistics."""
         examples = dataset.encoder.examples

@@ -29,6 +29,7 @@ __all__ = [
     "majority_tag",
     "scored_predictions",
     "token_logits_to_word_predictions",
+    "word_starts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ def check_labels(examples: Sequence[Any], attr: str, labels: Sequence[str]) -> N
                 )
 
 
+def word_starts(encoding: Encoding) -> list[int]:
+    """The first patch of each kept word, then the EOS patch: every strategy gives them for a word list."""
+    assert encoding.word_starts is not None, "the Encoding of a word list has word_starts"
+    return encoding.word_starts
+
+
 @dataclass
 class WordTagEncoder:
     """Renders `example.words` and puts `label2id[tag]` on the first patch of every kept word (`labels [L]`)."""
@@ -75,7 +82,7 @@ class WordTagEncoder:
 
     def render(self, example: Any) -> Encoding:
         encoding = self.processor.renderer(list(example.words))
-        kept = len(encoding.word_starts) - 1
+        kept = len(word_starts(encoding)) - 1
         if kept < len(example.words) and id(example) not in self._warned:
             self._warned.add(id(example))
             logger.warning(
@@ -88,13 +95,13 @@ class WordTagEncoder:
         return encoding
 
     def dropped_words(self, example: Any) -> int:
-        return len(example.words) - (len(self.processor.renderer(list(example.words)).word_starts) - 1)
+        return len(example.words) - (len(word_starts(self.processor.renderer(list(example.words)))) - 1)
 
     def __call__(self, example: Any) -> dict[str, Any]:
         encoding = self.render(example)
         labels = torch.full((self.max_seq_length,), IGNORE_INDEX, dtype=torch.long)
         tags = getattr(example, self.tag_attr)
-        for start, tag in zip(encoding.word_starts[:-1], tags, strict=False):
+        for start, tag in zip(word_starts(encoding)[:-1], tags, strict=False):
             if start < self.max_seq_length:
                 labels[start] = self.label2id[tag]
         return {"encoding": encoding, "labels": labels}  # labels (L,)

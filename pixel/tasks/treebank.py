@@ -103,7 +103,11 @@ def _sentence(
     path: Path, block: list[tuple[int, str]], tokens: conllu.TokenList, trees: bool
 ) -> Sentence | None:
     token_lines = [(n, line) for n, line in block if not line.startswith("#")]
-    words, upos, heads, rels, lines = [], [], [], [], []
+    words: list[str] = []
+    upos: list[str] = []
+    heads: list[int] = []
+    rels: list[str] = []
+    lines: list[int] = []
     for (number, line), token in zip(token_lines, tokens, strict=True):
         if not isinstance(token["id"], int):
             continue  # multiword range or empty node
@@ -199,8 +203,17 @@ def sentence_from_words(
     comments; `line` (in `source`) is where error messages point.
     """
     n = len(words)
-    metadata = {key: value for key, value in (("sent_id", sent_id), ("text", text)) if value is not None}
-    tokens = conllu.TokenList(
+    metadata = conllu.Metadata(
+        {key: value for key, value in (("sent_id", sent_id), ("text", text)) if value is not None}
+    )
+    tokens = _unknown_tokens(words, metadata)
+    lines = [line] * n if line is not None else None
+    return Sentence(list(words), ["X"] * n, [0] * n, ["_"] * n, source=source, lines=lines, tokens=tokens)
+
+
+def _unknown_tokens(words: Sequence[str], metadata: conllu.Metadata | None = None) -> conllu.TokenList:
+    """Tokens of `words` with nothing known but ID and FORM (every other column `_`)."""
+    return conllu.TokenList(
         [
             conllu.Token(
                 id=i + 1,
@@ -218,8 +231,6 @@ def sentence_from_words(
         ],
         metadata=metadata,
     )
-    lines = [line] * n if line is not None else None
-    return Sentence(list(words), ["X"] * n, [0] * n, ["_"] * n, source=source, lines=lines, tokens=tokens)
 
 
 def attachment_scores(
@@ -277,9 +288,10 @@ def write_conllu(
     """
     with open(path, "w", encoding="utf-8") as f:
         for i, sentence in enumerate(sentences):
-            tokens = copy.deepcopy(sentence.tokens) if sentence.tokens is not None else None
-            if tokens is None:
-                tokens = sentence_from_words(sentence.words).tokens
+            if sentence.tokens is not None:
+                tokens = copy.deepcopy(sentence.tokens)
+            else:
+                tokens = _unknown_tokens(sentence.words)
             words = [t for t in tokens if isinstance(t["id"], int)]
             predicted = list(heads[i])[: len(words)] if heads is not None else None
             root = next((w + 1 for w, h in enumerate(predicted or []) if h == 0), 0)

@@ -38,6 +38,7 @@ from pixel.tasks.tagging import (
     compact_words_np,
     majority_tag,
     scored_predictions,
+    word_starts,
 )
 from pixel.tasks.treebank import (
     UD_HEAD_LABELS,
@@ -92,7 +93,7 @@ class ArcEncoder(WordTagEncoder):
     def __call__(self, sentence: Sentence) -> dict[str, Any]:
         encoding = self.render(sentence)
         length = self.max_seq_length
-        kept = len(encoding.word_starts) - 1
+        kept = len(word_starts(encoding)) - 1
         n = min(len(sentence.words) if self.score_dropped_words else kept, length)
         heads = torch.as_tensor(sentence.heads[:n], dtype=torch.long)
         heads = heads.masked_fill(heads > length, IGNORE_INDEX)
@@ -198,7 +199,7 @@ def chain_baseline(
     keys too: a chain is a tree). Direction and relation are chosen on `train`, else on the gold `[N, L]` arcs."""
     arc_labels, rel_labels = np.asarray(arc_labels), np.asarray(rel_labels)
     from_eval = not train
-    if from_eval:
+    if not train:
         rel = majority_id(rel_labels, len(labels))
         uas = {
             d: parsing_metrics(_chain_predictions(arc_labels, d, rel), arc_labels, rel_labels)["uas"]

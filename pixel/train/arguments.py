@@ -20,12 +20,15 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import HfArgumentParser, TrainingArguments
 
 from pixel.cli import OneLineErrors, UsageError
 from pixel.data.pretraining_config import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "BaseTrainingArguments",
@@ -270,6 +273,12 @@ class BaseTrainingArguments(TrainingArguments):
     def __post_init__(self) -> None:
         self._check_ranges()
         super().__post_init__()
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` as a Path: never None once constructed (``TrainingArguments`` fills in a default)."""
+        assert self.output_dir is not None, "TrainingArguments.__post_init__ sets output_dir"
+        return Path(self.output_dir)
 
     def _check_ranges(self) -> None:
         """ConfigError naming the field of a value out of range (keys as in ``_AT_LEAST`` and ``_POSITIVE``)."""
@@ -542,14 +551,18 @@ def parse_finetune_args(
     # Dataset items are rendered Encodings + labels, which the task's collator turns into model inputs: the
     # Trainer must pass them to it as they are, not drop the keys that no forward signature names.
     values["remove_unused_columns"] = False
-    out = []
     try:
-        for dtype in _DATACLASSES[:3]:
-            names = {f.name for f in dataclasses.fields(dtype) if f.init}
-            out.append(dtype(**{k: v for k, v in values.items() if k in names}))
+        model_args = ModelArguments(**_init_values(ModelArguments, values))
+        data_args = DataTrainingArguments(**_init_values(DataTrainingArguments, values))
+        training_args = PIXELTrainingArguments(**_init_values(PIXELTrainingArguments, values))
     except ConfigError as error:
         raise UsageError(f"--{error.key}: {error.problem}") from None
     except ValueError as error:  # the dataclasses' own checks (and transformers'), which name their flags
         raise UsageError(str(error)) from None
-    model_args, data_args, training_args = out
     return model_args, data_args, training_args
+
+
+def _init_values(dtype: type[DataclassInstance], values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that are init fields of ``dtype``."""
+    names = {f.name for f in dataclasses.fields(dtype) if f.init}
+    return {k: v for k, v in values.items() if k in names}

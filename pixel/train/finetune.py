@@ -126,7 +126,7 @@ def _last_checkpoint(training_args: PIXELTrainingArguments) -> str | None:
     if not training_args.do_train:
         return None
     start = resume_point(
-        training_args.output_dir, training_args.resume_from_checkpoint, training_args.overwrite_output_dir
+        training_args.output_path, training_args.resume_from_checkpoint, training_args.overwrite_output_dir
     )
     logger.info(start.message)
     return str(start.checkpoint) if start.checkpoint is not None else None
@@ -271,7 +271,9 @@ def _build_trainer(
         data_collator=task.collator(processor),
         train_dataset=splits["train"].dataset if "train" in splits else None,
         eval_dataset=dev.dataset if dev else None,
-        processing_class=processor,  # saved beside the model in every checkpoint and in output_dir
+        # saved beside the model in every checkpoint and in output_dir. PIXELProcessor is no ProcessorMixin, which
+        # the annotation asks for, but has all the Trainer uses of one (save_pretrained, model_input_names).
+        processing_class=processor,  # type: ignore[arg-type]
         compute_metrics=_reported_metrics(task, splits, "dev", labels) if dev else task.compute_metrics,
         preprocess_logits_for_metrics=task.preprocess_logits_for_metrics,
         callbacks=callbacks,
@@ -286,7 +288,7 @@ def _run(
     labels: list[str],
     last_checkpoint: str | None,
 ) -> dict[str, float]:
-    output_dir = Path(training_args.output_dir)
+    output_dir = training_args.output_path
     results: dict[str, float] = {}
     if training_args.do_train:
         train = trainer.train(resume_from_checkpoint=last_checkpoint)

@@ -96,6 +96,7 @@ class PretrainingTrainer(Trainer):
 
     def get_train_dataloader(self):
         args = self.args
+        assert self.train_dataset is not None, "pixel pretrain always passes its PretrainingDataset"
         loader = torch.utils.data.DataLoader(
             self.train_dataset,
             batch_size=args.per_device_train_batch_size,
@@ -155,7 +156,7 @@ def pretrain(argv: list[str]) -> None:
     if cli.prerender:
         return prerender(cli, preset, seed=int(flags.get("seed", preset.training.get("seed", 42))))
     args = preset.training_arguments(flags)
-    start = resume_point(args.output_dir, args.resume_from_checkpoint, args.overwrite_output_dir)
+    start = resume_point(args.output_path, args.resume_from_checkpoint, args.overwrite_output_dir)
     logger.info(start.message)
     set_seed(args.seed)  # the model is initialised before the Trainer exists
 
@@ -188,7 +189,7 @@ def pretrain(argv: list[str]) -> None:
     trainer.save_model(args.output_dir)
     trainer.save_state()
     if trainer.is_world_process_zero():
-        preset.renderer.save_pretrained(args.output_dir)
+        preset.renderer.save_pretrained(args.output_path)
         _log_packing(dataset)  # counts of the main process's own reading (all of it with 0 workers)
     _end_distributed()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from transformers import ProgressCallback, TrainerCallback
 
 from .checkpoints import CHECKPOINT_COMPLETE, CheckpointCompleteCallback, last_complete_checkpoint
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 __all__ = [
     "CHECKPOINT_COMPLETE",
@@ -83,7 +86,7 @@ class ReconstructionCallback(TrainerCallback):
         self.batch = batch
         self.languages = languages
         self.every_steps = every_steps
-        self._writer = None
+        self._writer: SummaryWriter | None = None
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
         if self.every_steps > 0 and state.global_step % self.every_steps == 0:

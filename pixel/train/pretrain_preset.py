@@ -87,8 +87,10 @@ def load_preset(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"{path}: a preset must be a mapping of sections {', '.join(SECTIONS)}")
     data = preset.setdefault("data", {})
     if isinstance(data, dict):
-        data_dir = Path(os.environ.get("PIXEL_DATA_DIR", data.get("data_dir", ".")))
-        data["data_dir"] = str(data_dir if data_dir.is_absolute() else (path.parent / data_dir).resolve())
+        data_dir = os.environ.get("PIXEL_DATA_DIR", data.get("data_dir", "."))
+        if isinstance(data_dir, str):  # else (null, a number) the data section's check names the bad value
+            folder = Path(data_dir)
+            data["data_dir"] = str(folder if folder.is_absolute() else (path.parent / folder).resolve())
     return preset
 
 
