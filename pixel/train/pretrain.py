@@ -141,6 +141,7 @@ def pretrain(argv: list[str]) -> None:
     """Run ``pixel pretrain`` with ``argv`` (errors raise; ``main`` reports them)."""
     from transformers import ProgressCallback, set_seed
 
+    from pixel.data.processor import PIXELProcessor
     from pixel.model import PIXELForPreTraining
     from pixel.train.checkpoints import resume_point
     from pixel.train.pretrain_callbacks import (
@@ -171,6 +172,10 @@ def pretrain(argv: list[str]) -> None:
         args=args,
         train_dataset=dataset,
         data_collator=collator,
+        # The renderer + processor_config.json, saved beside the model in every checkpoint and in output_dir
+        # (as finetuning does). PIXELProcessor is no ProcessorMixin, which the annotation asks for, but has all
+        # the Trainer uses of one (save_pretrained, model_input_names).
+        processing_class=PIXELProcessor(preset.renderer),  # type: ignore[arg-type]
         callbacks=[
             CheckpointCompleteCallback(),
             DataResumeCallback(dataset),
@@ -189,7 +194,6 @@ def pretrain(argv: list[str]) -> None:
     trainer.save_model(args.output_dir)
     trainer.save_state()
     if trainer.is_world_process_zero():
-        preset.renderer.save_pretrained(args.output_path)
         _log_packing(dataset)  # counts of the main process's own reading (all of it with 0 workers)
     _end_distributed()
 

@@ -42,6 +42,12 @@ def test_tiny_preset_learns_and_writes_everything(tmp_path):
     assert model.config.hidden_size == 64 and model.config.mask_ratio == 0.25
     renderer = PangoCairoTextRenderer.from_pretrained(out)
     assert renderer.rgb and renderer.max_seq_length == 63
+    # The processor is saved as finetuning saves it: the run folder is ready for the Auto classes.
+    from transformers import AutoModelForPreTraining, AutoProcessor
+
+    inputs = AutoProcessor.from_pretrained(out)(["a cat", "नमस्ते"], return_tensors="pt")
+    assert inputs["pixel_values"].shape[0] == 2
+    assert AutoModelForPreTraining.from_pretrained(out)(**inputs).loss.isfinite()
 
 
 def test_ddp_two_processes_match_one(tmp_path):
@@ -85,6 +91,8 @@ def test_kill_and_resume_continues_the_same_loss_sequence(tmp_path):
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert not (victim_dir / "trainer_state.json").exists()  # it really died mid-run
+    names = {p.name for p in (victim_dir / "checkpoint-12").iterdir()}  # every checkpoint has the processor
+    assert {"processor_config.json", "text_renderer_config.json"} <= names
     resumed = subprocess.run(
         pretrain_command(victim_dir, *steps, "--resume_from_checkpoint", "last"),
         env=ENV,
