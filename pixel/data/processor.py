@@ -183,11 +183,17 @@ def _as_batch(
 ) -> list[RenderInput]:
     """One list item per example: a str, a (text_a, text_b) tuple, or a list of words."""
     if text_pair is not None:
-        firsts = [text] if isinstance(text, str) else list(text)
+        firsts: list[str] = []
+        for first in [text] if isinstance(text, str) else text:
+            if not isinstance(first, str):
+                raise TypeError(
+                    f"with text_pair, text must be a str or a list of str, not a {type(first).__name__}"
+                )
+            firsts.append(first)
         seconds = [text_pair] if isinstance(text_pair, str) else list(text_pair)
         if len(firsts) != len(seconds):
             raise ValueError(f"text has {len(firsts)} examples but text_pair has {len(seconds)}")
-        return [(a, b) for a, b in zip(firsts, seconds, strict=True)]  # type: ignore[misc]
+        return [(a, b) for a, b in zip(firsts, seconds, strict=True)]
     if isinstance(text, str | tuple):
         return [text]
     if not isinstance(text, list):

@@ -94,6 +94,8 @@ def test_pairs_as_tuples_and_as_text_pair_agree(processor):
     assert as_tuples["pixel_values"].shape == (2, 3, 16, 16 * length)
     with pytest.raises(ValueError, match="text_pair has 1"):
         processor(["a", "b"], text_pair=["c"])
+    with pytest.raises(TypeError, match="with text_pair, text must be a str or a list of str, not a list"):
+        processor([["word", "list"]], text_pair=["c"])  # a word list cannot be text_a
 
 
 def test_word_lists_give_padded_word_starts(processor):
