@@ -41,6 +41,13 @@ def test_render_into_a_missing_folder_is_one_line_naming_the_flag(tmp_path: Path
     )
 
 
+@pytest.mark.parametrize(("strategy", "circles"), [("bigrams", True), ("grapheme_bigrams", False)])
+def test_render_reports_the_dotted_circles_shaping_inserted(strategy, circles, tmp_path: Path, capsys):
+    # Devanagari vowel signs cut from their consonant (bigrams) get dotted circles; grapheme_bigrams none.
+    assert main(["render", "मंगवाई गई हैं", "--strategy", strategy, "-o", str(tmp_path / "r.png")]) == 0
+    assert ("dotted circles inserted by shaping:" in capsys.readouterr().out) == circles
+
+
 @pytest.mark.parametrize("flag", ["--show-patch", "--no-such-flag"])
 def test_abbreviated_or_unknown_flag_is_one_line_exit_2(flag, tmp_path: Path, capsys):
     assert main(["render", "hi", "-o", str(tmp_path / "r.png"), flag]) == 2

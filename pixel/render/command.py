@@ -40,7 +40,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--show-patches", action="store_true", help="draw the patch grid on the PNG")
     parser.add_argument(
-        "--font-file", default=None, help="main font (default: Debian Noto Sans + Noto fallbacks)"
+        "--font-file",
+        default=None,
+        help="main font (default: GoNotoCurrent for bigrams/continuous when installed, else Noto Sans; "
+        "Noto fallbacks either way)",
     )
     parser.add_argument("--fallback-fonts-dir", default=None, help="folder of fallback fonts")
     parser.add_argument("--max-seq-length", type=int, default=529, help="canvas length in patches")
@@ -77,5 +80,7 @@ def main(argv: list[str]) -> int:
         print("truncated: yes (word-level)")
     if encoding.num_missing_glyphs:
         print(f"missing glyphs: {encoding.num_missing_glyphs}")
+    if encoding.num_inserted_dotted_circles:  # broken clusters: try --strategy grapheme_bigrams or mono
+        print(f"dotted circles inserted by shaping: {encoding.num_inserted_dotted_circles}")
     print(f"wrote {args.output}")
     return 0
