@@ -249,4 +249,6 @@ class PretrainingCollator:
         encodings = render_batch(texts) if render_batch else [self.renderer(text) for text in texts]
         for k, encoding in zip(todo, encodings, strict=True):
             out[k] = encoding
-        return [encoding for encoding in out if encoding is not None]
+        done = [encoding for encoding in out if encoding is not None]
+        assert len(done) == len(items)  # every item was read or rendered above, in order
+        return done

@@ -108,7 +108,8 @@ def _check_render_settings(value: Any) -> RenderSettings | None:
 
 
 def check_setting(name: str, value: Any, current: Mapping[str, Any]) -> Any:
-    """A renderer setting checked (type and range) against the others already set in ``current``.
+    """A renderer setting checked (type and range) against those checked before it (``current``, in the order
+    of ``SETTINGS``: ``dpi`` after ``font_size``, ``max_seq_length`` and ``left_padding`` after the patch size).
 
     Raises ``TypeError`` / ``ValueError`` naming the setting, the value and what is allowed.
     """
@@ -117,18 +118,12 @@ def check_setting(name: str, value: Any, current: Mapping[str, Any]) -> Any:
         value = _check_number(name, value, "points; the published renderer uses 8")
         if value <= 0:
             raise ValueError(f"font_size={value!r} must be > 0 (points; the published renderer uses 8)")
-        if current.get("dpi") is not None:
-            _check_font_pixels(value, current["dpi"])
     elif name == "dpi":
         value = check_int(name, value, 1, None, "dots per inch; the published renderer uses 120")
         if current.get("font_size") is not None:
             _check_font_pixels(current["font_size"], value)
     elif name == "pixels_per_patch":
         value = check_int(name, value, *PATCH_PIXELS, "pixels per patch side; PIXEL uses 16")
-        if current.get("max_seq_length") is not None:
-            check_setting("max_seq_length", current["max_seq_length"], {"pixels_per_patch": value})
-        if current.get("left_padding") is not None:
-            check_setting("left_padding", current["left_padding"], {"pixels_per_patch": value})
     elif name == "max_seq_length":
         high = max_strip_patches(P or 16)
         unit = f"patches of {P or 16} px: cairo draws images up to 32,767 px wide; PIXEL uses 529"

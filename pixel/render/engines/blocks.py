@@ -90,8 +90,7 @@ class BlockEngine(PatchEngine):
             circles = self._plan_circles(layouts, words)
             coverage = self.cache.assemble(words, self.config.max_seq_length)
             if coverage is not None:
-                gray = np.invert(coverage)
-                pixels = np.repeat(gray[:, :, None], 3, axis=2) if self.config.rgb else gray
+                pixels = self.channels(np.invert(coverage))
         else:
             placed = [item for layout in layouts for item in layout.placed]
             missing = sum(self.backend.extent(run).unknown_glyphs for _, b in placed for run in b.runs)

@@ -30,7 +30,7 @@ import numpy as np
 
 from pixel.render.encoding import Encoding
 from pixel.render.engines.base import PAIR_KEYWORDS, EngineBase, UsedKeywords
-from pixel.render.pango import PangoBackend, new_canvas, surface_to_array
+from pixel.render.pango import new_canvas, surface_to_array
 from pixel.render.strategies import is_rtl
 
 
@@ -44,15 +44,30 @@ class _Sentence:
     unknown: int
 
 
-class ContinuousLayout:
-    """Lays out and draws text as the published PIXEL renderer does, on the renderer's Pango backend."""
+class ContinuousEngine(EngineBase):
+    """Lays out and draws text as the published PIXEL renderer does, for the current ``max_seq_length`` and ``rgb``.
 
-    def __init__(
-        self, backend: PangoBackend, pixels_per_patch: int, max_seq_length: int, rgb: bool, left_padding: int
-    ) -> None:
-        self.backend, self.P, self.L, self.rgb = backend, pixels_per_patch, max_seq_length, rgb
-        self.left_padding = left_padding
-        self.W = max_seq_length * pixels_per_patch
+    ``max_length`` (str and word lists) and ``rtl`` (str) are taken and not used, as published.
+    """
+
+    used_keywords: UsedKeywords = {
+        "str": frozenset({"return_offset_mapping", "pixel_shift"}),
+        "list": frozenset(),
+        "pair": PAIR_KEYWORDS | {"return_offset_mapping"},
+    }
+
+    # The published renderer's units: patch size, strip length in patches and in pixels.
+    @property
+    def P(self) -> int:
+        return self.config.pixels_per_patch
+
+    @property
+    def L(self) -> int:
+        return self.config.max_seq_length
+
+    @property
+    def W(self) -> int:
+        return self.config.max_seq_length * self.config.pixels_per_patch
 
     # -- pixel arithmetic of the published renderer ------------------------------------------------------------
     def next_patch(self, x: float) -> int:
@@ -106,16 +121,23 @@ class ContinuousLayout:
         return self.next_patch(end), end > self.W - self.P, self.backend.unknown_glyphs(layout)
 
     def _image(self, surface, black_px: list[int]) -> np.ndarray:
-        pixels = surface_to_array(surface, self.rgb)
+        pixels = surface_to_array(surface, self.config.rgb)
         for x in black_px:
             pixels[:, x : x + self.P] = 0
         return pixels
 
     # -- str -------------------------------------------------------------------------------------------------------
-    def text(self, text: str, pixel_shift: int = 0, return_offset_mapping: bool = False) -> Encoding:
+    def text(
+        self,
+        text: str,
+        max_length: int | None = None,
+        rtl: bool = False,
+        pixel_shift: int = 0,
+        return_offset_mapping: bool = False,
+    ) -> Encoding:
         text = text.replace("\n", " ")
-        surface, cr = new_canvas(self.W, self.P, self.rgb)
-        offset = self.left_padding - pixel_shift
+        surface, cr = new_canvas(self.W, self.P, self.config.rgb)
+        offset = self.config.left_padding - pixel_shift
         drawn = self._sentence(cr, text, offset)
         width = max(0, drawn.full_width - pixel_shift)
         eos = self.next_patch(2 + width + 2)
@@ -132,9 +154,9 @@ class ContinuousLayout:
         return encoding
 
     # -- list[str] ----------------------------------------------------------------------------------------------
-    def words(self, words: list[str]) -> Encoding:
-        surface, cr = new_canvas(self.W, self.P, self.rgb)
-        starts, offset, missing, stopped, full = [0], self.left_padding, 0, False, False
+    def words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
+        surface, cr = new_canvas(self.W, self.P, self.config.rgb)
+        starts, offset, missing, stopped, full = [0], self.config.left_padding, 0, False, False
         for word in words[:-1]:
             if word:  # m4 skips empty words (upstream PIXEL drew " " for them)
                 offset, full, unknown = self._word(cr, word + " ", offset, is_last=False)
@@ -160,8 +182,7 @@ class ContinuousLayout:
     # -- (text_a, text_b) ------------------------------------------------------------------------------------------
     def pair(
         self,
-        text_a: str,
-        text_b: str,
+        pair: tuple[str, str],
         text_a_max_length: int | None = None,
         rtl: bool = False,
         stride: int = 0,
@@ -169,12 +190,12 @@ class ContinuousLayout:
         return_offset_mapping: bool = False,
     ) -> Encoding:
         P, W = self.P, self.W
-        text_a, text_b = text_a.replace("\n", " "), text_b.replace("\n", " ")
+        text_a, text_b = pair[0].replace("\n", " "), pair[1].replace("\n", " ")
         rtl = rtl or (is_rtl(text_a) and is_rtl(text_b))
         mapping_wanted = return_offset_mapping or return_overflowing_patches
         b_max = (W - P) // P if rtl else None  # RTL: text_b is cut to L - 1 patches
-        surface, cr = new_canvas(W, P, self.rgb)
-        offset = self.left_padding
+        surface, cr = new_canvas(W, P, self.config.rgb)
+        offset = self.config.left_padding
         a = self._sentence(cr, text_a, offset, text_a_max_length, rtl)
         if mapping_wanted:
             map_a = self._offset_mapping(a, offset, a.full_width + 2, 0, rtl)
@@ -244,7 +265,7 @@ class ContinuousLayout:
             if not -len(map_b) <= at < len(map_b):
                 break  # (the published code raises IndexError here: the overflow is larger than text_b's mapping)
             remainder = text_b[map_b[at][1 if rtl else 0] :]
-            surface, cr = new_canvas(W, P, self.rgb)
+            surface, cr = new_canvas(W, P, self.config.rgb)
             drawn = self._sentence(cr, remainder, continuation, (W - P) // P if rtl else None, rtl)
             eos = self.next_patch(continuation + drawn.full_width + 2)
             real_width = min(2 + drawn.full_width, W - P - continuation)
@@ -321,50 +342,5 @@ class ContinuousLayout:
             mapping = mapping[: self.L - 1] + [(0, 0)]
         return mapping + [(0, 0)] * (self.L - len(mapping))
 
-
-class ContinuousEngine(EngineBase):
-    """``ContinuousLayout`` behind the engine interface, for the current ``max_seq_length`` and ``rgb``."""
-
-    used_keywords: UsedKeywords = {
-        "str": frozenset({"return_offset_mapping", "pixel_shift"}),
-        "list": frozenset(),
-        "pair": PAIR_KEYWORDS | {"return_offset_mapping"},
-    }
-
-    @property
-    def layout(self) -> ContinuousLayout:
-        config = self.config
-        return ContinuousLayout(
-            self.backend, config.pixels_per_patch, config.max_seq_length, config.rgb, config.left_padding
-        )
-
-    def text(
-        self,
-        text: str,
-        max_length: int | None = None,
-        rtl: bool = False,
-        pixel_shift: int = 0,
-        return_offset_mapping: bool = False,
-    ) -> Encoding:
-        """The whole text as one run; ``max_length`` and ``rtl`` are not used, as published."""
-        return self.layout.text(text, pixel_shift, return_offset_mapping)
-
-    def words(self, words: list[str], max_length: int | None = None, rtl: bool = False) -> Encoding:
-        return self.layout.words(words)
-
-    def pair(
-        self,
-        pair: tuple[str, str],
-        text_a_max_length: int | None = None,
-        rtl: bool = False,
-        stride: int = 0,
-        return_overflowing_patches: bool = False,
-        return_offset_mapping: bool = False,
-    ) -> Encoding:
-        return self.layout.pair(
-            *pair, text_a_max_length, rtl, stride, return_overflowing_patches, return_offset_mapping
-        )
-
     def batch(self, texts: list[str]) -> list[Encoding]:
-        layout = self.layout
-        return [layout.text(text) for text in texts]
+        return [self.text(text) for text in texts]
